@@ -1,0 +1,7 @@
+/**
+ * The mxtls library: everything the CLI does, for other programs to call. The CLI in
+ * src/cli/ is only a thin layer over these entry points.
+ */
+export * from './errors.js';
+export type * from './dns/types.js';
+export * from './probe/types.js';
