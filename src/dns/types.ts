@@ -54,3 +54,37 @@ export interface ResolverOptions {
   /** How many times a timed-out UDP query is sent again. Default 1. */
   retries?: number;
 }
+
+/** One address of a mail host. */
+export interface HostAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/** A mail exchanger as DNS describes it, before any SMTP. */
+export interface PlannedExchange {
+  /** Normalised: lower case, no trailing dot. */
+  host: string;
+  preference: number;
+  /** True for the implicit MX of RFC 5321 5.1 (no MX records, but the domain has an address). */
+  implicit: boolean;
+  /** The canonical name when the MX target was a CNAME (followed, and flagged). */
+  aliasOf?: string;
+  addressOutcome: 'ok' | 'no-address' | 'error';
+  addressError?: import('../errors.js').ErrorInfo;
+  /** IPv4 first, then IPv6, each in the order the server gave. */
+  addresses: HostAddress[];
+}
+
+/**
+ * The mail hosts of a domain, sorted by preference (RFC 5321 5.1), with how they were found.
+ * Produced by `resolveMailHosts(domain, resolver)` in src/dns/mx.ts.
+ */
+export interface MailHostPlan {
+  domain: string;
+  outcome: import('../probe/types.js').DnsOutcome;
+  exchanges: PlannedExchange[];
+  /** e.g. "mx-is-alias", "null-mx-mixed" (a `0 .` beside other MX records). */
+  flags: string[];
+  error?: import('../errors.js').ErrorInfo;
+}
