@@ -141,3 +141,6 @@ export function sanitize(text: string, maxLength = 1000): string {
   });
   return clean.length > maxLength ? `${clean.slice(0, maxLength)}…` : clean;
 }
+
+/** An HTTPS fetch that did not give a usable response (an MTA-STS policy, for instance). */
+export class HttpError extends MxtlsError {}
