@@ -5,3 +5,6 @@
 export * from './errors.js';
 export type * from './dns/types.js';
 export * from './probe/types.js';
+export { createResolver } from './dns/resolver.js';
+export { systemNameserver, parseServer } from './dns/resolv-conf.js';
+export { resolveMailHosts } from './dns/mx.js';

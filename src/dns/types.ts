@@ -53,6 +53,8 @@ export interface ResolverOptions {
   timeoutMs?: number;
   /** How many times a timed-out UDP query is sent again. Default 1. */
   retries?: number;
+  /** How many answers to keep in an in-memory cache that honours TTLs. Default 0 (no cache). */
+  cacheSize?: number;
 }
 
 /** One address of a mail host. */
