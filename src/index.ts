@@ -8,3 +8,8 @@ export * from './probe/types.js';
 export { createResolver } from './dns/resolver.js';
 export { systemNameserver, parseServer } from './dns/resolv-conf.js';
 export { resolveMailHosts } from './dns/mx.js';
+export { probeHost } from './probe/host.js';
+export { parseReplyLine, ReplyParser, ReplyReader } from './smtp/reply.js';
+export { parseExtensions } from './smtp/extensions.js';
+export { SmtpSession } from './smtp/session.js';
+export { matchesDnsName, matchesHost, normalizeHostName } from './tls/name-match.js';

@@ -1,0 +1,273 @@
+/**
+ * The probe of one address of one MX host: an SMTP session up to STARTTLS and the handshake,
+ * turned into a HostResult with a named outcome. Server behaviour never makes it throw; a
+ * temporary refusal (421, 4xx, timeout, reset) is never reported as "no TLS".
+ */
+import { errorInfo, MxtlsError, type Phase } from '../errors.js';
+import { hasExtension } from '../smtp/extensions.js';
+import { replyText } from '../smtp/reply.js';
+import { SmtpSession } from '../smtp/session.js';
+import { DEFAULT_PROFILE, LEGACY_PROFILE, type TlsProfile } from '../tls/context.js';
+import { explainHandshakeFailure, protocolLabel, type HandshakeFailure } from '../tls/failure.js';
+import { describeSession } from '../tls/handshake.js';
+import type { HostProbeOptions, HostTarget } from './options.js';
+import type { HostOutcome, HostResult, Reply, TlsSession } from './types.js';
+
+/** Connect errors that mean "this machine cannot reach that address family", not the server. */
+const NO_ROUTE_CODES = new Set(['ENETUNREACH', 'EADDRNOTAVAIL', 'EHOSTUNREACH', 'EAFNOSUPPORT']);
+
+/** What one attempt ended with, beside the result: the handshake failure, if there was one. */
+interface Attempt {
+  result: HostResult;
+  failure?: HandshakeFailure;
+}
+
+/**
+ * Probes one address: connect, greeting, EHLO (HELO once if EHLO is refused), STARTTLS when
+ * offered, the handshake (again from scratch with a legacy profile when the default one
+ * fails for protocol, cipher or DH reasons and `legacyRetry` is not false), EHLO after TLS,
+ * QUIT. Resolves with the result; never rejects for anything a server does.
+ */
+export async function probeHost(target: HostTarget, options: HostProbeOptions = {}):
+Promise<HostResult> {
+  const started = performance.now();
+  const first = await attempt(target, options, DEFAULT_PROFILE);
+  let result = first.result;
+  if (first.failure?.legacyMayHelp && options.legacyRetry !== false) {
+    const second = await attempt(target, options, LEGACY_PROFILE);
+    result = mergeLegacy(first, second);
+  }
+  result.timings.total = performance.now() - started;
+  return result;
+}
+
+/** Combines the default attempt and the legacy one into one result. */
+function mergeLegacy(first: Attempt, second: Attempt): HostResult {
+  const failure = first.failure as HandshakeFailure;
+  const transcript = first.result.transcript && second.result.transcript
+    ? [...first.result.transcript, '(retry with the legacy TLS profile)',
+      ...second.result.transcript]
+    : undefined;
+  const tls = second.result.tls;
+  if (second.result.outcome === 'tls' && tls) {
+    tls.legacyRetry = true;
+    tls.defaultFailure = defaultFailureText(failure, tls);
+    const result = second.result;
+    result.detail = `${result.detail}; only with the legacy profile, the default one failed: ` +
+      `${tls.defaultFailure}`;
+    if (transcript) result.transcript = transcript;
+    return result;
+  }
+  const result = first.result;
+  if (second.failure?.legacyMayHelp) {
+    result.detail = `STARTTLS offered, handshake failed with the default and the legacy ` +
+      `profile: ${failure.reason} (${failure.code}: ${failure.message}); not measurable with ` +
+      `local TLS library (the server may need a protocol or cipher it lacks, such as RC4)`;
+  } else {
+    result.detail = `${result.detail}; the legacy retry ended with ${second.result.outcome}: ` +
+      `${second.result.detail}`;
+  }
+  if (transcript) result.transcript = transcript;
+  return result;
+}
+
+/** The default profile's failure, told with what the legacy handshake then showed. */
+function defaultFailureText(failure: HandshakeFailure, tls: TlsSession): string {
+  const code = `(${failure.code})`;
+  if (/protocol version/.test(failure.reason)) {
+    return `server max protocol ${protocolLabel(tls.protocol)} below client minimum ${code}`;
+  }
+  if (/DH/.test(failure.reason) && tls.keyExchange?.size !== undefined) {
+    return `server DH ${tls.keyExchange.size} bits below client minimum ${code}`;
+  }
+  return `${failure.reason} ${code}`;
+}
+
+/** One session from connect to QUIT with `profile` for the handshake. */
+async function attempt(target: HostTarget, options: HostProbeOptions, profile: TlsProfile):
+Promise<Attempt> {
+  const started = performance.now();
+  const session = new SmtpSession(target, {
+    ...(options.helo === undefined ? {} : { helo: options.helo }),
+    ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    transcript: options.transcript === true,
+  });
+  const result: HostResult = {
+    host: session.serverName,
+    address: target.address,
+    family: target.family,
+    port: target.port,
+    outcome: 'connect-failed',
+    detail: '',
+    temporary: false,
+    starttls: 'unknown',
+    timings: { total: 0 },
+  };
+  let failure: HandshakeFailure | undefined;
+  try {
+    await session.connect();
+    result.greeting = await session.readGreeting();
+    await hello(session, result);
+    if (result.outcome !== 'ehlo-rejected') {
+      const extensions = session.extensions ?? {};
+      if (!hasExtension(extensions, 'STARTTLS')) {
+        finish(result, 'starttls-not-offered', 'STARTTLS not offered in the EHLO reply');
+        result.starttls = 'not-offered';
+      } else {
+        result.starttls = 'offered';
+        await session.startTls(profile);
+        result.starttlsReply = session.starttlsReply;
+        const tls = describeSession(session.tlsSocket!, session.serverName,
+          (options.now ?? Date.now)());
+        result.tls = tls;
+        finish(result, 'tls', tlsDetail(tls));
+        await ehloAfterTls(session, result);
+      }
+    }
+  } catch (error) {
+    failure = classify(error, session, result);
+  }
+  result.timings = { ...session.timings, total: performance.now() - started };
+  if (session.greeting && !result.greeting) result.greeting = session.greeting;
+  if (session.extensions) result.extensions = session.extensions;
+  if (session.starttlsReply) result.starttlsReply = session.starttlsReply;
+  await session.quit();
+  if (session.timings.quit !== undefined) result.timings.quit = session.timings.quit;
+  if (session.transcript) result.transcript = session.transcript;
+  return failure ? { result, failure } : { result };
+}
+
+/** EHLO, and HELO once when EHLO is refused with 5xx, to record how the server greets. */
+async function hello(session: SmtpSession, result: HostResult): Promise<void> {
+  try {
+    const reply = await session.sendEhlo();
+    result.hello = { command: 'EHLO', reply };
+    result.extensions = session.extensions;
+    return;
+  } catch (error) {
+    const code = error instanceof MxtlsError ? error.replyCode : undefined;
+    if (code === undefined || code === 421 || code === 554 || code === 503) throw error;
+    const text = session.ehloReply ? replyText(session.ehloReply) : String(code);
+    finish(result, 'ehlo-rejected', `EHLO rejected: ${text}; STARTTLS not determinable`,
+      code < 500);
+    result.error = errorInfo(error);
+  }
+  if (result.temporary) return;
+  try {
+    result.hello = { command: 'HELO', reply: await session.sendHelo() };
+  } catch {
+    // HELO only serves to record the greeting; its refusal adds nothing to the finding.
+  }
+}
+
+/** The EHLO after TLS; its failure is noted but does not undo the handshake's finding. */
+async function ehloAfterTls(session: SmtpSession, result: HostResult): Promise<void> {
+  try {
+    await session.sendEhlo();
+    const extensions = session.extensionsTls ?? {};
+    result.extensionsTls = extensions;
+    result.requireTls = hasExtension(extensions, 'REQUIRETLS');
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    result.detail = `${result.detail}; EHLO after TLS failed: ${message}`;
+  }
+}
+
+function finish(result: HostResult, outcome: HostOutcome, detail: string, temporary = false):
+void {
+  result.outcome = outcome;
+  result.detail = detail;
+  result.temporary = temporary;
+}
+
+function tlsDetail(tls: TlsSession): string {
+  const verdict = tls.certificate.summary === 'verified'
+    ? 'certificate verified'
+    : `certificate ${tls.certificate.summary}` +
+      (tls.certificate.chainError ? ` (${tls.certificate.chainError})` : '');
+  return `${protocolLabel(tls.protocol)} with ${tls.cipher.name}, ${verdict}`;
+}
+
+const STAGE_WORDS: Partial<Record<Phase, string>> = {
+  connect: 'the TCP connect',
+  greeting: 'the greeting',
+  ehlo: 'the EHLO reply',
+  helo: 'the HELO reply',
+  starttls: 'the STARTTLS reply',
+  handshake: 'the TLS handshake',
+  'ehlo-tls': 'the EHLO reply after TLS',
+};
+
+/** Turns what a session threw into an outcome; returns the handshake failure if it was one. */
+function classify(error: unknown, session: SmtpSession, result: HostResult):
+HandshakeFailure | undefined {
+  result.error = errorInfo(error);
+  const phase = error instanceof MxtlsError ? (error.phase ?? session.phase) : session.phase;
+  const stage = STAGE_WORDS[phase] ?? phase;
+  if (!(error instanceof MxtlsError)) {
+    finish(result, 'protocol-error', `unexpected failure in ${stage}: ${String(error)}`, true);
+    return undefined;
+  }
+  const cause = result.error.cause;
+  switch (error.code) {
+    case 'MXTLS_SMTP_CONNECT':
+      if (cause && NO_ROUTE_CODES.has(cause)) {
+        finish(result, 'no-route', result.family === 6
+          ? `this host has no IPv6 route (${cause})`
+          : `no route to ${result.address} (${cause})`, true);
+      } else {
+        finish(result, 'connect-failed', `connection failed: ${cause ?? error.message}`, true);
+      }
+      return undefined;
+    case 'MXTLS_SMTP_TIMEOUT':
+      finish(result, 'timeout', `timed out waiting for ${stage}`, true);
+      return undefined;
+    case 'MXTLS_SMTP_CLOSED':
+      finish(result, 'connect-failed', `connection closed by the server during ${stage}` +
+        (cause ? ` (${cause})` : ''), true);
+      return undefined;
+    case 'MXTLS_SMTP_PROTOCOL':
+      finish(result, 'protocol-error', `${error.message}`);
+      return undefined;
+    case 'MXTLS_SMTP_REPLY':
+      classifyReply(error, phase, result);
+      return undefined;
+    case 'MXTLS_TLS_HANDSHAKE': {
+      const failure = explainHandshakeFailure(error.cause);
+      if (failure.dropped) {
+        finish(result, 'starttls-dropped', `STARTTLS offered, handshake failed: ${failure.reason}`);
+      } else {
+        finish(result, 'handshake-failed', `STARTTLS offered, handshake failed: ` +
+          `${failure.reason} (${failure.code}: ${failure.message})`);
+      }
+      return failure;
+    }
+    default:
+      finish(result, 'protocol-error', error.message, true);
+      return undefined;
+  }
+}
+
+function classifyReply(error: MxtlsError, phase: Phase, result: HostResult): void {
+  const code = error.replyCode ?? 0;
+  const reply: Reply = { code, lines: (error.response ?? '').split('\n') };
+  const text = replyText(reply);
+  const temporary = code >= 400 && code < 500;
+  if (code === 421) {
+    // A 421 says "not now", not "no TLS": what STARTTLS support is stays unknown.
+    if (phase !== 'starttls') result.starttls = 'unknown';
+    finish(result, 'rate-limited', `temporary refusal (rate limit) at ${phase}: ${text}`, true);
+  } else if (code === 554 && /synchroni[sz]ation/i.test(text)) {
+    finish(result, 'protocol-error', `protocol error caused by prober: ${text}`);
+  } else if (code === 503) {
+    finish(result, 'protocol-error', `client sequencing error: ${text}`);
+  } else if (phase === 'greeting') {
+    finish(result, 'greeting-refused', `greeting refused: ${text}`, temporary);
+  } else if (phase === 'starttls') {
+    finish(result, 'starttls-refused', `STARTTLS offered but refused: ${text}`, temporary);
+  } else {
+    finish(result, 'ehlo-rejected', `${phase.toUpperCase()} rejected: ${text}`, temporary);
+  }
+}
