@@ -157,10 +157,10 @@ export class ReplyParser {
   }
 }
 
-/** The first line of a reply with its code, for messages: `454 4.7.0 TLS not available`. */
+/** A reply on one line with its code, for messages: `421 4.7.0 Busy Try again later`. */
 export function replyText(reply: Reply): string {
-  const first = reply.lines[0] ?? '';
-  return first === '' ? String(reply.code) : `${reply.code} ${first}`;
+  const text = reply.lines.filter((line) => line !== '').join(' ');
+  return text === '' ? String(reply.code) : `${reply.code} ${text}`;
 }
 
 interface Waiter {
