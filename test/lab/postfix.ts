@@ -1,0 +1,323 @@
+/**
+ * Private Postfix instances for integration tests: each one has its own directory (config,
+ * queue, data, maillog, delivered mail), listens on the loopback addresses it is given and
+ * never uses the system resolver. `startPostfix` returns a handle whose `stop()` waits for the
+ * master to exit; instances a test forgot are stopped when the test process exits.
+ *
+ * Start the lab in a test:
+ *   const mx = await startPostfix({ addresses: ['127.0.10.1'], hostname: 'mx1.example.test',
+ *     tls: { chainFile: leaf.chainFile, keyFile: leaf.keyFile } });
+ *   afterAll(() => mx.stop());
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  instancePaths,
+  renderMainCf,
+  renderMasterCf,
+  type RelayOptions,
+  type ServerTls,
+} from './postfix-config.js';
+import { pollUntil } from './wait.js';
+
+export type { PostfixProtocol, RelayOptions, ServerTls } from './postfix-config.js';
+
+/** What a test asks of one instance. */
+export interface PostfixOptions {
+  /** Loopback addresses to listen on, port 25 (not 127.0.0.1, which others may use). */
+  addresses: string[];
+  /** myhostname. Default `mx.<first address with dashes>.test`. */
+  hostname?: string;
+  /** Server TLS; leave out for a server that does not offer STARTTLS. */
+  tls?: ServerTls;
+  /** Relay mail on to another instance. Default: no relaying. */
+  relay?: RelayOptions;
+  /** Domains delivered into the maildir `inboxDir`, any local part. Default none. */
+  mailboxDomains?: string[];
+  /** Bind the outgoing SMTP client to this address. Default: the first listen address. */
+  bindAddress?: string;
+  /** default_process_limit. Default Postfix's 100. */
+  processLimit?: number;
+  /** Extra main.cf parameters, applied last. */
+  extra?: Record<string, string>;
+  /** Connect to each listener and read its greeting before returning. Default: up to 8. */
+  greetingCheck?: boolean;
+}
+
+/** A running instance. */
+export interface PostfixInstance {
+  dir: string;
+  configDir: string;
+  addresses: string[];
+  hostname: string;
+  maillogFile: string;
+  /** The maildir that receives all mail for `mailboxDomains` (read it with waitForDelivery). */
+  inboxDir: string;
+  /** The whole maillog so far. */
+  readLog(): string;
+  /** Stops the master, waits for it to exit, and removes the directory (unless kept). */
+  stop(): Promise<void>;
+}
+
+/** Start-up and stop waits, in ms. */
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+const running = new Set<{ configDir: string; queueDir: string }>();
+let exitHookInstalled = false;
+
+/** Starts one instance and waits until every listener accepts connections. */
+export async function startPostfix(options: PostfixOptions): Promise<PostfixInstance> {
+  for (const address of options.addresses) checkLabAddress(address);
+  if (options.addresses.length === 0) throw new Error('Cannot start Postfix: no address given');
+  const first = options.addresses[0] as string;
+  const hostname = options.hostname ?? `mx.${first.replace(/\./g, '-')}.test`;
+  const dir = mkdtempSync(join(tmpdir(), 'mxtls-postfix-'));
+  // Postfix daemons run as the postfix user and must reach the queue below this directory.
+  chmodSync(dir, 0o755);
+  const paths = instancePaths(dir);
+  const postfixUser = lookupPostfixUser();
+  for (const d of [paths.configDir, paths.queueDir, paths.dataDir, paths.mailDir]) {
+    mkdirSync(d, { recursive: true });
+  }
+  chownSync(paths.dataDir, postfixUser.uid, postfixUser.gid);
+  chownSync(paths.mailDir, postfixUser.uid, postfixUser.gid);
+
+  const extra = { smtp_bind_address: options.bindAddress ?? first, ...options.extra };
+  writeFileSync(join(paths.configDir, 'main.cf'), renderMainCf({
+    dir,
+    addresses: options.addresses,
+    hostname,
+    tls: options.tls,
+    relay: options.relay,
+    mailboxDomains: options.mailboxDomains ?? [],
+    mailUid: postfixUser.uid,
+    mailGid: postfixUser.gid,
+    processLimit: options.processLimit,
+    extra,
+  }));
+  writeFileSync(join(paths.configDir, 'master.cf'), renderMasterCf(options.addresses));
+
+  const entry = { configDir: paths.configDir, queueDir: paths.queueDir };
+  installExitHook();
+  running.add(entry);
+  const instance: PostfixInstance = {
+    dir,
+    configDir: paths.configDir,
+    addresses: [...options.addresses],
+    hostname,
+    maillogFile: paths.maillogFile,
+    inboxDir: paths.inboxDir,
+    readLog: () => readText(paths.maillogFile),
+    stop: async () => {
+      await stopInstance(paths.configDir, paths.queueDir);
+      running.delete(entry);
+      if (process.env.MXTLS_LAB_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
+    },
+  };
+
+  try {
+    await runPostfixStart(paths.configDir, instance);
+    await waitForListeners(options.addresses);
+    const greet = options.greetingCheck ?? options.addresses.length <= 8;
+    const checked = greet ? options.addresses : options.addresses.slice(0, 1);
+    for (const address of checked) await readGreeting(address);
+    throwOnStartupErrors(instance);
+  } catch (error) {
+    await instance.stop().catch(() => undefined);
+    throw error;
+  }
+  return instance;
+}
+
+/**
+ * Starts one instance that listens on many addresses (hundreds or thousands), all with the same
+ * TLS setting; `tls` null means no STARTTLS. The file descriptor limit is raised to the hard
+ * limit for the master, and only the first listener is greeted so that start-up does not fork
+ * an smtpd per address.
+ */
+export async function startPostfixFleet(
+  addresses: string[],
+  tls: ServerTls | null,
+  options: Omit<PostfixOptions, 'addresses' | 'tls'> = {},
+): Promise<PostfixInstance> {
+  return startPostfix({
+    hostname: 'fleet.mxtls.test',
+    processLimit: Math.max(100, Math.min(addresses.length * 2, 2000)),
+    greetingCheck: false,
+    ...options,
+    addresses,
+    tls: tls ?? undefined,
+  });
+}
+
+/** Rejects addresses that are not loopback, and 127.0.0.1, which the DNS test servers use. */
+function checkLabAddress(address: string): void {
+  const parts = address.split('.').map(Number);
+  const ok = parts.length === 4 && parts[0] === 127 &&
+    parts.every((p) => Number.isInteger(p) && p >= 0 && p <= 255);
+  if (!ok || address === '127.0.0.1' || parts[3] === 0 || parts[3] === 255) {
+    throw new Error(`Cannot start Postfix on "${address}": not a lab loopback address`);
+  }
+}
+
+function lookupPostfixUser(): { uid: number; gid: number } {
+  const result = spawnSync('id', ['-u', 'postfix'], { encoding: 'utf8' });
+  const group = spawnSync('id', ['-g', 'postfix'], { encoding: 'utf8' });
+  const uid = Number(result.stdout.trim());
+  const gid = Number(group.stdout.trim());
+  if (result.status !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid)) {
+    throw new Error('Cannot start Postfix: there is no "postfix" user (run .ci/install-system)');
+  }
+  return { uid, gid };
+}
+
+/** Whether Postfix is installed here; tests skip on developer machines without it. */
+export function postfixAvailable(): boolean {
+  return existsSync('/usr/sbin/postfix') && existsSync('/usr/sbin/posttls-finger');
+}
+
+async function runPostfixStart(configDir: string, instance: PostfixInstance): Promise<void> {
+  // The master inherits the shell's limits: a fleet needs a descriptor per listener.
+  const script = 'ulimit -n "$(ulimit -Hn)"; exec postfix -c "$1" start';
+  const result = await runBounded('bash', ['-c', script, 'postfix-start', configDir], 30_000);
+  if (result.code !== 0) {
+    throw new Error(
+      `Cannot start Postfix in "${configDir}": exit ${result.code}\n${result.output}\n` +
+        logProblems(instance.readLog()).join('\n'),
+    );
+  }
+}
+
+async function waitForListeners(addresses: string[]): Promise<void> {
+  const wanted = new Set(addresses);
+  await pollUntil(`see Postfix listen on ${addresses.length} address(es)`, () => {
+    const listening = listeningOnPort25();
+    for (const a of wanted) if (!listening.has(a)) return undefined;
+    return true;
+  }, { timeoutMs: START_TIMEOUT_MS, intervalMs: 100 });
+}
+
+/** IPv4 addresses with a socket in LISTEN state on port 25, from /proc/net/tcp. */
+function listeningOnPort25(): Set<string> {
+  const found = new Set<string>();
+  for (const line of readText('/proc/net/tcp').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    const local = fields[1];
+    if (fields[3] !== '0A' || local === undefined) continue;
+    const [hexAddress, hexPort] = local.split(':');
+    if (hexPort !== '0019' || hexAddress === undefined) continue;
+    // /proc prints the address in host byte order: little-endian on every machine we run on.
+    const bytes = hexAddress.match(/../g)?.map((b) => parseInt(b, 16)).reverse() ?? [];
+    found.add(bytes.join('.'));
+  }
+  return found;
+}
+
+/** Connects, waits for the 220 greeting and says QUIT; proves smtpd really serves. */
+async function readGreeting(address: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect({ host: address, port: 25 });
+    let text = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`Cannot read the greeting of ${address}:25: none within 20000 ms`));
+    }, 20_000);
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      if (!/\r?\n$/.test(text)) return;
+      clearTimeout(timer);
+      socket.end('QUIT\r\n');
+      if (text.startsWith('220')) resolve();
+      else reject(new Error(`Cannot use ${address}:25: greeting "${text.trim()}"`));
+    });
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`Cannot connect to ${address}:25: ${error.message}`));
+    });
+  });
+}
+
+/** Lines of a maillog that mean the instance is not what the test asked for. */
+function logProblems(log: string): string[] {
+  return log.split('\n').filter((line) =>
+    /\b(fatal|panic|error):/.test(line) ||
+    /warning:.*(TLS|certificate|key|cannot|bind)/i.test(line));
+}
+
+function throwOnStartupErrors(instance: PostfixInstance): void {
+  const problems = logProblems(instance.readLog());
+  if (problems.length > 0) {
+    throw new Error(`Cannot use Postfix in "${instance.dir}":\n${problems.join('\n')}`);
+  }
+}
+
+function masterPid(queueDir: string): number | undefined {
+  const pid = Number(readText(join(queueDir, 'pid', 'master.pid')).trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function stopInstance(configDir: string, queueDir: string): Promise<void> {
+  const pid = masterPid(queueDir);
+  if (pid === undefined || !alive(pid)) return;
+  await runBounded('postfix', ['-c', configDir, 'stop'], 15_000);
+  // `postfix stop` returns before the master has gone; its listeners stay bound until then.
+  try {
+    await pollUntil(`stop the Postfix master ${pid}`, () => (alive(pid) ? undefined : true), {
+      timeoutMs: STOP_TIMEOUT_MS,
+    });
+  } catch (error) {
+    process.kill(pid, 'SIGKILL');
+    throw error;
+  }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // A test that crashed before its afterAll must not leave a master holding port 25.
+  process.on('exit', () => {
+    for (const { configDir, queueDir } of running) {
+      const pid = masterPid(queueDir);
+      if (pid === undefined || !alive(pid)) continue;
+      spawnSync('postfix', ['-c', configDir, 'abort'], { stdio: 'ignore', timeout: 10_000 });
+    }
+  });
+}
+
+function runBounded(
+  command: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
