@@ -13,3 +13,4 @@ export { parseReplyLine, ReplyParser, ReplyReader } from './smtp/reply.js';
 export { parseExtensions } from './smtp/extensions.js';
 export { SmtpSession } from './smtp/session.js';
 export { matchesDnsName, matchesHost, normalizeHostName } from './tls/name-match.js';
+export * from './policy/index.js';

@@ -180,4 +180,6 @@ export interface DomainResult {
   flags: string[];
   exchanges: ExchangeResult[];
   durationMs: number;
+  /** MTA-STS, TLS-RPT, DANE, REQUIRETLS and versions (src/policy), when they were checked. */
+  policy?: import('../policy/types.js').PolicyResult;
 }
