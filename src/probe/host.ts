@@ -59,7 +59,7 @@ function mergeLegacy(first: Attempt, second: Attempt): HostResult {
     return result;
   }
   const result = first.result;
-  if (second.failure?.legacyMayHelp) {
+  if (second.failure && ['protocol', 'cipher', 'dh'].includes(second.failure.kind)) {
     result.detail = `STARTTLS offered, handshake failed with the default and the legacy ` +
       `profile: ${failure.reason} (${failure.code}: ${failure.message}); not measurable with ` +
       `local TLS library (the server may need a protocol or cipher it lacks, such as RC4)`;
@@ -74,10 +74,10 @@ function mergeLegacy(first: Attempt, second: Attempt): HostResult {
 /** The default profile's failure, told with what the legacy handshake then showed. */
 function defaultFailureText(failure: HandshakeFailure, tls: TlsSession): string {
   const code = `(${failure.code})`;
-  if (/protocol version/.test(failure.reason)) {
+  if (failure.kind === 'protocol') {
     return `server max protocol ${protocolLabel(tls.protocol)} below client minimum ${code}`;
   }
-  if (/DH/.test(failure.reason) && tls.keyExchange?.size !== undefined) {
+  if (failure.kind === 'dh' && tls.keyExchange?.size !== undefined) {
     return `server DH ${tls.keyExchange.size} bits below client minimum ${code}`;
   }
   return `${failure.reason} ${code}`;
@@ -236,7 +236,7 @@ HandshakeFailure | undefined {
       return undefined;
     case 'MXTLS_TLS_HANDSHAKE': {
       const failure = explainHandshakeFailure(error.cause);
-      if (failure.dropped) {
+      if (failure.kind === 'dropped') {
         finish(result, 'starttls-dropped', `STARTTLS offered, handshake failed: ${failure.reason}`);
       } else {
         finish(result, 'handshake-failed', `STARTTLS offered, handshake failed: ` +

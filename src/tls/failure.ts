@@ -16,8 +16,8 @@ export interface HandshakeFailure {
    * succeed where the default one failed.
    */
   legacyMayHelp: boolean;
-  /** The peer closed before sending any handshake message. */
-  dropped: boolean;
+  /** What kind of failure it was; `dropped`: the peer closed before any handshake message. */
+  kind: 'plaintext' | 'protocol' | 'dh' | 'cipher' | 'dropped' | 'timeout' | 'other';
 }
 
 const PROTOCOL_CODES = new Set([
@@ -44,30 +44,34 @@ const CIPHER_CODES = new Set([
 export function explainHandshakeFailure(error: unknown): HandshakeFailure {
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
-  const failure = (reason: string, legacyMayHelp: boolean, dropped = false): HandshakeFailure =>
-    ({ code, message, reason, legacyMayHelp, dropped });
+  const failure = (
+    kind: HandshakeFailure['kind'],
+    reason: string,
+    legacyMayHelp: boolean,
+  ): HandshakeFailure => ({ code, message, reason, legacyMayHelp, kind });
 
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(message)) {
-    return failure('peer sent plaintext where TLS was expected', true);
+    return failure('plaintext', 'peer sent plaintext where TLS was expected', true);
   }
   if (PROTOCOL_CODES.has(code) || /unsupported protocol|protocol version/i.test(message)) {
-    return failure('server supports no protocol version the client allows', true);
+    return failure('protocol', 'server supports no protocol version the client allows', true);
   }
   if (DH_CODES.has(code) || /dh key too small|DH parameter size/i.test(message)) {
     const bits = /size (\d+)/.exec(message)?.[1];
     return failure(
+      'dh',
       bits ? `server DH ${bits} bits below client minimum` : 'server DH group below client minimum',
       true,
     );
   }
   if (CIPHER_CODES.has(code) || /handshake failure|no shared cipher/i.test(message)) {
-    return failure('server and client share no cipher suite (handshake failure alert)', true);
+    return failure('cipher', 'server and client share no cipher suite (handshake failure alert)', true);
   }
   if (code === 'ECONNRESET' || /socket disconnected|connection closed/i.test(message)) {
-    return failure('peer closed after 220, no ServerHello', false, true);
+    return failure('dropped', 'peer closed after 220, no ServerHello', false);
   }
-  if (code === 'MXTLS_SMTP_TIMEOUT') return failure('no handshake answer in time', false);
-  return failure(message, false);
+  if (code === 'MXTLS_SMTP_TIMEOUT') return failure('timeout', 'no handshake answer in time', false);
+  return failure('other', message, false);
 }
 
 function errorCode(error: unknown): string {

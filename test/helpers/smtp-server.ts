@@ -13,8 +13,13 @@ export interface ScriptedConnection {
   readonly received: string[];
   /** When each line of `received` arrived, in ms since the connection opened. */
   readonly receivedAt: number[];
-  /** Sends raw text (write `\r\n` yourself). */
-  send(text: string): void;
+  /** Sends raw text (write `\r\n` yourself) or bytes. */
+  send(text: string | Buffer): void;
+  /**
+   * Stops reading lines and resolves with the next raw bytes the client sends (e.g. a TLS
+   * ClientHello), or an empty buffer after `timeoutMs`.
+   */
+  rawBytes(timeoutMs?: number): Promise<Buffer>;
   /** Next line from the client, or null when it closed or `timeoutMs` passed. */
   readLine(timeoutMs?: number): Promise<string | null>;
   /** Waits `ms`; resolves true when the client sent nothing meanwhile. */
@@ -78,7 +83,19 @@ class Connection implements ScriptedConnection {
     this.wake?.();
   }
 
-  send(text: string): void {
+  rawBytes(timeoutMs = 5000): Promise<Buffer> {
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    return new Promise<Buffer>((resolve) => {
+      const timer = setTimeout(() => resolve(Buffer.alloc(0)), timeoutMs);
+      plain.once('data', (chunk: Buffer) => {
+        clearTimeout(timer);
+        resolve(chunk);
+      });
+    });
+  }
+
+  send(text: string | Buffer): void {
     if (!this.socket.destroyed) this.socket.write(text);
   }
 
