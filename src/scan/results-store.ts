@@ -379,6 +379,9 @@ function parseLine(line: Buffer, path: string, lineNumber: number): unknown {
   try {
     return JSON.parse(line.toString('utf8'));
   } catch {
+    if (lineNumber === 1) {
+      throw new InputError(`Cannot read "${path}": not an mxtls run file (line 1 is not JSON)`);
+    }
     throw new InputError(`Cannot read "${path}": line ${lineNumber} is not JSON`);
   }
 }
