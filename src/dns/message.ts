@@ -155,7 +155,12 @@ function decodeRecord(raw: RawRecord, decoded: Decoded, message: Buffer) {
         exchange: normalizeName(decoded.exchange ?? ''),
       } satisfies ResourceRecord;
     case 'CNAME':
-      return { type, name, ttl, target: normalizeName(decoded.domain ?? '') } satisfies ResourceRecord;
+      return {
+        type,
+        name,
+        ttl,
+        target: normalizeName(decoded.domain ?? ''),
+      } satisfies ResourceRecord;
     case 'TXT':
       return { type, name, ttl, strings: readCharacterStrings(rdata) } satisfies ResourceRecord;
     case 'TLSA':

@@ -58,7 +58,9 @@ export async function resolveMailHosts(domain: string, resolver: Resolver): Prom
 /** RFC 5321 5.1: no MX records but an address record makes the domain its own mail host. */
 async function planImplicitMx(plan: MailHostPlan, resolver: Resolver): Promise<MailHostPlan> {
   const exchange = await resolveAddresses(plan.domain, 0, true, resolver);
-  if (exchange.addressOutcome === 'ok') return { ...plan, outcome: 'implicit-mx', exchanges: [exchange] };
+  if (exchange.addressOutcome === 'ok') {
+    return { ...plan, outcome: 'implicit-mx', exchanges: [exchange] };
+  }
   if (exchange.addressOutcome === 'error') {
     return { ...plan, outcome: 'error', error: exchange.addressError };
   }
@@ -73,7 +75,13 @@ async function planExchange(
   const host = record.exchange;
   if (isIpLiteral(host)) {
     addFlag(plan, 'mx-is-ip');
-    return { host, preference: record.preference, implicit: false, addressOutcome: 'no-address', addresses: [] };
+    return {
+      host,
+      preference: record.preference,
+      implicit: false,
+      addressOutcome: 'no-address',
+      addresses: [],
+    };
   }
   const exchange = await resolveAddresses(host, record.preference, false, resolver);
   if (exchange.aliasOf !== undefined) addFlag(plan, 'mx-is-alias');
@@ -87,7 +95,10 @@ async function resolveAddresses(
   implicit: boolean,
   resolver: Resolver,
 ): Promise<PlannedExchange> {
-  const [v4, v6] = await Promise.allSettled([resolver.query(host, 'A'), resolver.query(host, 'AAAA')]);
+  const [v4, v6] = await Promise.allSettled([
+    resolver.query(host, 'A'),
+    resolver.query(host, 'AAAA'),
+  ]);
   const exchange: PlannedExchange = {
     host,
     preference,

@@ -225,7 +225,8 @@ function cacheTtl(answer: DnsAnswer, response: DecodedResponse): number {
 }
 
 function cnameError(name: string, type: RecordType, server: ServerAddress, why: string) {
-  return new DnsError('MXTLS_DNS_SERVFAIL', `Cannot resolve "${name}" ${type}: CNAME chain ${why}`, {
+  const message = `Cannot resolve "${name}" ${type}: CNAME chain ${why}`;
+  return new DnsError('MXTLS_DNS_SERVFAIL', message, {
     phase: 'dns',
     target: formatServer(server),
   });

@@ -212,7 +212,8 @@ function recordsOf(name: string, entry: ZoneEntry, type: number): Packet['answer
         resource(name, type, entry, { priority: mx.preference, exchange: mx.exchange }),
       );
     case TYPES.CNAME:
-      return entry.CNAME === undefined ? [] : [resource(name, type, entry, { domain: entry.CNAME })];
+      if (entry.CNAME === undefined) return [];
+      return [resource(name, type, entry, { domain: entry.CNAME })];
     case TYPES.TXT:
       return (entry.TXT ?? []).map((strings) => resource(name, type, entry, { data: strings }));
     case TYPES.TLSA:
@@ -297,6 +298,12 @@ async function listenOnOnePort(
       });
     });
     const port = udp.address().port;
+    // A benchmark sends bursts of hundreds of datagrams; the default receive buffer drops them.
+    try {
+      udp.setRecvBufferSize(4 * 1024 * 1024);
+    } catch {
+      // The kernel limit (net.core.rmem_max) may be lower; the default buffer still works.
+    }
     try {
       await new Promise<void>((resolve, reject) => {
         tcp.once('error', reject);

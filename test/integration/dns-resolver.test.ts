@@ -77,7 +77,9 @@ describe('createResolver against the test DNS server', () => {
       '127.0.1.11',
       '127.0.1.12',
     ]);
-    expect(v6.records).toEqual([{ type: 'AAAA', name: 'mx1.example.test', ttl: 300, address: '::1' }]);
+    expect(v6.records).toEqual([
+      { type: 'AAAA', name: 'mx1.example.test', ttl: 300, address: '::1' },
+    ]);
   });
 
   it('keeps each TXT character-string apart', async () => {
@@ -149,7 +151,9 @@ describe('createResolver against the test DNS server', () => {
   });
 
   it('answers many questions at once without mixing them up', async () => {
-    const names = Array.from({ length: 60 }, (_, i) => (i % 2 ? 'mx1.example.test' : 'example.test'));
+    const names = Array.from({ length: 60 }, (_, i) =>
+      i % 2 ? 'mx1.example.test' : 'example.test',
+    );
     const answers = await Promise.all(names.map((name) => resolver.query(name, 'A')));
     answers.forEach((answer, i) => {
       expect(answer.name).toBe(names[i]);

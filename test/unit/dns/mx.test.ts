@@ -35,7 +35,12 @@ const mx = (preference: number, exchange: string): ResourceRecord => ({
   preference,
   exchange,
 });
-const a = (name: string, address: string): ResourceRecord => ({ type: 'A', name, ttl: 60, address });
+const a = (name: string, address: string): ResourceRecord => ({
+  type: 'A',
+  name,
+  ttl: 60,
+  address,
+});
 const aaaa = (name: string, address: string): ResourceRecord => ({
   type: 'AAAA',
   name,
@@ -136,11 +141,16 @@ describe('resolveMailHosts', () => {
   it('turns a thrown MX lookup into an error outcome with the ErrorInfo', async () => {
     const resolver = scriptedResolver({ 'example.test': { MX: timeout() } });
     const plan = await resolveMailHosts('example.test', resolver);
-    expect(plan).toMatchObject({ outcome: 'error', exchanges: [], error: { code: 'MXTLS_DNS_TIMEOUT' } });
+    expect(plan).toMatchObject({
+      outcome: 'error',
+      exchanges: [],
+      error: { code: 'MXTLS_DNS_TIMEOUT' },
+    });
   });
 
   it('resolves at most MAX_EXCHANGES exchanges and flags the cut', async () => {
-    const records = Array.from({ length: MAX_EXCHANGES + 5 }, (_, i) => mx(i, `mx${i}.example.test`));
+    const count = MAX_EXCHANGES + 5;
+    const records = Array.from({ length: count }, (_, i) => mx(i, `mx${i}.example.test`));
     const resolver = scriptedResolver({ 'example.test': { MX: records } });
     const plan = await resolveMailHosts('example.test', resolver);
     expect(plan.exchanges).toHaveLength(MAX_EXCHANGES);
