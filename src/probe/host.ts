@@ -3,18 +3,17 @@
  * turned into a HostResult with a named outcome. Server behaviour never makes it throw; a
  * temporary refusal (421, 4xx, timeout, reset) is never reported as "no TLS".
  */
-import { errorInfo, MxtlsError, type Phase } from '../errors.js';
+import { errorInfo, MxtlsError } from '../errors.js';
 import { hasExtension } from '../smtp/extensions.js';
 import { replyText } from '../smtp/reply.js';
 import { SmtpSession } from '../smtp/session.js';
 import { DEFAULT_PROFILE, LEGACY_PROFILE, type TlsProfile } from '../tls/context.js';
-import { explainHandshakeFailure, protocolLabel, type HandshakeFailure } from '../tls/failure.js';
+import { protocolLabel, type HandshakeFailure } from '../tls/failure.js';
 import { describeSession } from '../tls/handshake.js';
 import type { HostProbeOptions, HostTarget } from './options.js';
-import type { HostOutcome, HostResult, Reply, TlsSession } from './types.js';
+import { classifyFailure, finish } from './outcome.js';
+import type { HostResult, TlsSession } from './types.js';
 
-/** Connect errors that mean "this machine cannot reach that address family", not the server. */
-const NO_ROUTE_CODES = new Set(['ENETUNREACH', 'EADDRNOTAVAIL', 'EHOSTUNREACH', 'EAFNOSUPPORT']);
 
 /** What one attempt ended with, beside the result: the handshake failure, if there was one. */
 interface Attempt {
@@ -127,13 +126,17 @@ Promise<Attempt> {
       }
     }
   } catch (error) {
-    failure = classify(error, session, result);
+    failure = classifyFailure(error, session.phase, result);
   }
   result.timings = { ...session.timings, total: performance.now() - started };
   if (session.greeting && !result.greeting) result.greeting = session.greeting;
   if (session.extensions) result.extensions = session.extensions;
   if (session.starttlsReply) result.starttlsReply = session.starttlsReply;
-  await session.quit();
+  // QUIT only where the server is still in step with us; after a timeout or a broken reply
+  // waiting for a 221 would only add the QUIT wait to every hostile host.
+  const inStep = result.error === undefined || result.error.code === 'MXTLS_SMTP_REPLY';
+  if (inStep) await session.quit();
+  else session.close();
   if (session.timings.quit !== undefined) result.timings.quit = session.timings.quit;
   if (session.transcript) result.transcript = session.transcript;
   return failure ? { result, failure } : { result };
@@ -175,99 +178,10 @@ async function ehloAfterTls(session: SmtpSession, result: HostResult): Promise<v
   }
 }
 
-function finish(result: HostResult, outcome: HostOutcome, detail: string, temporary = false):
-void {
-  result.outcome = outcome;
-  result.detail = detail;
-  result.temporary = temporary;
-}
-
 function tlsDetail(tls: TlsSession): string {
   const verdict = tls.certificate.summary === 'verified'
     ? 'certificate verified'
     : `certificate ${tls.certificate.summary}` +
       (tls.certificate.chainError ? ` (${tls.certificate.chainError})` : '');
   return `${protocolLabel(tls.protocol)} with ${tls.cipher.name}, ${verdict}`;
-}
-
-const STAGE_WORDS: Partial<Record<Phase, string>> = {
-  connect: 'the TCP connect',
-  greeting: 'the greeting',
-  ehlo: 'the EHLO reply',
-  helo: 'the HELO reply',
-  starttls: 'the STARTTLS reply',
-  handshake: 'the TLS handshake',
-  'ehlo-tls': 'the EHLO reply after TLS',
-};
-
-/** Turns what a session threw into an outcome; returns the handshake failure if it was one. */
-function classify(error: unknown, session: SmtpSession, result: HostResult):
-HandshakeFailure | undefined {
-  result.error = errorInfo(error);
-  const phase = error instanceof MxtlsError ? (error.phase ?? session.phase) : session.phase;
-  const stage = STAGE_WORDS[phase] ?? phase;
-  if (!(error instanceof MxtlsError)) {
-    finish(result, 'protocol-error', `unexpected failure in ${stage}: ${String(error)}`, true);
-    return undefined;
-  }
-  const cause = result.error.cause;
-  switch (error.code) {
-    case 'MXTLS_SMTP_CONNECT':
-      if (cause && NO_ROUTE_CODES.has(cause)) {
-        finish(result, 'no-route', result.family === 6
-          ? `this host has no IPv6 route (${cause})`
-          : `no route to ${result.address} (${cause})`, true);
-      } else {
-        finish(result, 'connect-failed', `connection failed: ${cause ?? error.message}`, true);
-      }
-      return undefined;
-    case 'MXTLS_SMTP_TIMEOUT':
-      finish(result, 'timeout', `timed out waiting for ${stage}`, true);
-      return undefined;
-    case 'MXTLS_SMTP_CLOSED':
-      finish(result, 'connect-failed', `connection closed by the server during ${stage}` +
-        (cause ? ` (${cause})` : ''), true);
-      return undefined;
-    case 'MXTLS_SMTP_PROTOCOL':
-      finish(result, 'protocol-error', `${error.message}`);
-      return undefined;
-    case 'MXTLS_SMTP_REPLY':
-      classifyReply(error, phase, result);
-      return undefined;
-    case 'MXTLS_TLS_HANDSHAKE': {
-      const failure = explainHandshakeFailure(error.cause);
-      if (failure.kind === 'dropped') {
-        finish(result, 'starttls-dropped', `STARTTLS offered, handshake failed: ${failure.reason}`);
-      } else {
-        finish(result, 'handshake-failed', `STARTTLS offered, handshake failed: ` +
-          `${failure.reason} (${failure.code}: ${failure.message})`);
-      }
-      return failure;
-    }
-    default:
-      finish(result, 'protocol-error', error.message, true);
-      return undefined;
-  }
-}
-
-function classifyReply(error: MxtlsError, phase: Phase, result: HostResult): void {
-  const code = error.replyCode ?? 0;
-  const reply: Reply = { code, lines: (error.response ?? '').split('\n') };
-  const text = replyText(reply);
-  const temporary = code >= 400 && code < 500;
-  if (code === 421) {
-    // A 421 says "not now", not "no TLS": what STARTTLS support is stays unknown.
-    if (phase !== 'starttls') result.starttls = 'unknown';
-    finish(result, 'rate-limited', `temporary refusal (rate limit) at ${phase}: ${text}`, true);
-  } else if (code === 554 && /synchroni[sz]ation/i.test(text)) {
-    finish(result, 'protocol-error', `protocol error caused by prober: ${text}`);
-  } else if (code === 503) {
-    finish(result, 'protocol-error', `client sequencing error: ${text}`);
-  } else if (phase === 'greeting') {
-    finish(result, 'greeting-refused', `greeting refused: ${text}`, temporary);
-  } else if (phase === 'starttls') {
-    finish(result, 'starttls-refused', `STARTTLS offered but refused: ${text}`, temporary);
-  } else {
-    finish(result, 'ehlo-rejected', `${phase.toUpperCase()} rejected: ${text}`, temporary);
-  }
 }
