@@ -18,6 +18,11 @@ export interface ServerTls {
   maxProtocol?: PostfixProtocol;
   /** Write the `(using TLSv1.3 with cipher ...)` comment into Received. Default true. */
   receivedHeader?: boolean;
+  /**
+   * Let the server's cipher order decide (tls_preempt_cipherlist), so that two different
+   * clients end up with the same cipher. Default false, as in Postfix.
+   */
+  preferServerCiphers?: boolean;
 }
 
 /** How the SMTP client side of an instance relays mail on. */
@@ -159,6 +164,7 @@ function serverTlsParams(tls: ServerTls | undefined): Record<string, string> {
     smtpd_tls_protocols: protocols,
     smtpd_tls_mandatory_protocols: protocols,
     smtpd_tls_received_header: tls.receivedHeader === false ? 'no' : 'yes',
+    tls_preempt_cipherlist: tls.preferServerCiphers === true ? 'yes' : 'no',
   };
 }
 
