@@ -1,0 +1,89 @@
+/**
+ * `mxtls trace <message.eml|->`: reads a message (or its headers) and says, hop by hop,
+ * whether it travelled encrypted. Exit 0 when no hand-off between providers was unencrypted,
+ * 1 when one was, 2 when the input cannot be read.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Argv } from 'yargs';
+import { InputError } from '../../errors.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { writeLine, type CliIo } from '../io.js';
+import type { CliCommand } from '../main.js';
+import { formatTrace } from '../format-trace.js';
+import { parseMessage } from '../../trace/index.js';
+import { parseInternalNetworks } from '../../trace/analyze-trace.js';
+
+/** Bytes read from stdin or a file at most; far more than the header bound the parser applies. */
+const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+/** The trace command. */
+export const traceCommand: CliCommand = {
+  command: 'trace <message>',
+  describe: 'Show whether a received message travelled encrypted on every hop',
+  builder: (y: Argv) =>
+    y
+      .positional('message', {
+        type: 'string',
+        describe: 'A message file (.eml, whole message or headers only), or - for stdin',
+      })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'Print the result as JSON (schema mxtls.trace/1) (default: false)',
+      })
+      .option('internal-net', {
+        type: 'string',
+        array: true,
+        describe:
+          'A CIDR range counted as internal; repeatable; replaces the default list ' +
+          '(default: loopback, RFC 1918, 100.64/10, link-local, fc00::/7)',
+      }) as unknown as Argv,
+  run: runTrace,
+};
+
+async function runTrace(argv: Record<string, unknown>, io: CliIo): Promise<ExitCode> {
+  // yargs reads a lone `-` as an option without a name and hands the positional over empty.
+  const source = argv.message === '' || argv.message === true ? '-' : String(argv.message);
+  const nets = argv['internal-net'] as string[] | undefined;
+  const internalNetworks = nets && nets.length > 0 ? nets.map(String) : undefined;
+  // Checked here so that a bad CIDR is a usage error before any input is read.
+  if (internalNetworks) parseInternalNetworks(internalNetworks);
+
+  const input = source === '-' ? await readStream(io.stdin) : await readMessageFile(source);
+  const trace = parseMessage(input, { internalNetworks });
+
+  if (argv.json === true) {
+    writeLine(io.stdout, JSON.stringify(trace, null, 2));
+  } else {
+    for (const line of formatTrace(trace)) writeLine(io.stdout, line);
+    for (const warning of trace.warnings) writeLine(io.stderr, `mxtls: warning: ${warning}`);
+  }
+  return trace.summary.unencryptedHandoffs.length > 0 ? EXIT.findings : EXIT.ok;
+}
+
+async function readMessageFile(path: string): Promise<Buffer> {
+  try {
+    const data = await readFile(path);
+    return data.length > MAX_INPUT_BYTES ? data.subarray(0, MAX_INPUT_BYTES) : data;
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new InputError(`Cannot read message "${path}": ${reason}`, error);
+  }
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream) {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      chunks.push(buffer);
+      size += buffer.length;
+      // Headers come first; past the bound the rest of the message is not needed.
+      if (size >= MAX_INPUT_BYTES) break;
+    }
+  } catch (error) {
+    throw new InputError('Cannot read the message from stdin: the stream failed', error);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,103 @@
+import { PassThrough, Writable } from 'node:stream';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/main.js';
+import type { CliIo } from '../../../src/cli/io.js';
+
+const fixture = join(import.meta.dirname, '../../fixtures/received/issue-luxsci-proofpoint.eml');
+
+/** A CliIo whose output lands in strings and whose stdin holds `input`. */
+function bufferIo(input = ''): { io: CliIo; out: () => string; err: () => string } {
+  const chunks = { out: [] as string[], err: [] as string[] };
+  const sink = (target: string[]): Writable =>
+    new Writable({
+      write(chunk, _encoding, done) {
+        target.push(String(chunk));
+        done();
+      },
+    });
+  const stdin = new PassThrough();
+  stdin.end(input);
+  const io: CliIo = {
+    stdout: sink(chunks.out),
+    stderr: sink(chunks.err),
+    stdin,
+    signal: new AbortController().signal,
+  };
+  return { io, out: () => chunks.out.join(''), err: () => chunks.err.join('') };
+}
+
+describe('mxtls trace', () => {
+  it('prints the path oldest first and exits 1 for the unencrypted hand-off', async () => {
+    const { io, out } = bufferIo();
+    const code = await main(['trace', fixture], io);
+    const lines = out().split('\n');
+    expect(code).toBe(1);
+    expect(lines[0]).toMatch(/^ 1 {2}BAY403-EAS373 → bay0-omc4-s14\.bay0\.outlook\.com {2}not recorded/);
+    expect(lines[1]).toMatch(/^ 2 {2}bay0-omc4-s14\.bay0\.hotmail\.com → dispatch1-us1\.ppe-hosted\.com\.ppe-hosted\.com {2}NOT ENCRYPTED/);
+    expect(out()).toContain(
+      ' 3  dispatch1-us1.ppe-hosted.com → abc.luxsci.com  encrypted ' +
+        '(SSL/TLS (version not stated), DHE-RSA-AES256-SHA, 256 bits)',
+    );
+    expect(out()).toContain('1 of 3 hand-offs between providers was not encrypted: hop 2 ');
+  });
+
+  it('prints the documented JSON with --json', async () => {
+    const { io, out } = bufferIo();
+    const code = await main(['trace', '--json', fixture], io);
+    const result = JSON.parse(out()) as {
+      schema: string;
+      hops: { verdict: string }[];
+      summary: { unencryptedHandoffs: number[] };
+    };
+    expect(code).toBe(1);
+    expect(result.schema).toBe('mxtls.trace/1');
+    expect(result.hops.map((h) => h.verdict)).toEqual([
+      'not-recorded',
+      'not-encrypted',
+      'encrypted',
+      'internal',
+      'internal',
+      'internal',
+    ]);
+    expect(result.summary.unencryptedHandoffs).toEqual([2]);
+  });
+
+  it('reads the message from stdin with - and exits 0 when every hand-off is encrypted', async () => {
+    const message = [
+      'Received: from mail.example.org (mail.example.org [192.0.2.10])',
+      '\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))',
+      '\tby mx.example.com (Postfix) with ESMTPS id 4AbC; Mon, 9 Mar 2026 17:40:21 +0000',
+      '',
+      'body',
+    ].join('\r\n');
+    const { io, out } = bufferIo(message);
+    const code = await main(['trace', '-'], io);
+    expect(code).toBe(0);
+    expect(out()).toContain('encrypted (TLS 1.3, TLS_AES_256_GCM_SHA384, 256 bits)');
+  });
+
+  it('exits 2 when the file cannot be read', async () => {
+    const { io, err } = bufferIo();
+    const code = await main(['trace', join(import.meta.dirname, 'no-such-file.eml')], io);
+    expect(code).toBe(2);
+    expect(err()).toContain('Cannot read message');
+  });
+
+  it('exits 2 on an --internal-net value that is not a CIDR', async () => {
+    const { io, err } = bufferIo();
+    const code = await main(['trace', '--internal-net', '300.1.1.1/8', fixture], io);
+    expect(code).toBe(2);
+    expect(err()).toContain('Cannot use internal network "300.1.1.1/8"');
+  });
+
+  it('prints header text with control bytes escaped', async () => {
+    const message =
+      'Received: from a.example.org (a.example.org [192.0.2.9]) by evil\u001b[31m.example ' +
+      'with ESMTP; Mon, 9 Mar 2026 17:40:21 +0000\n\n';
+    const { io, out } = bufferIo(message);
+    await main(['trace', '-'], io);
+    expect(out()).not.toContain('\u001b');
+    expect(out()).toContain('\\x1b');
+  });
+});
