@@ -14,3 +14,4 @@ export { parseExtensions } from './smtp/extensions.js';
 export { SmtpSession } from './smtp/session.js';
 export { matchesDnsName, matchesHost, normalizeHostName } from './tls/name-match.js';
 export * from './policy/index.js';
+export * from './trace/index.js';

@@ -1,4 +1,5 @@
 /** Every command of the CLI, in the order `--help` lists them. */
 import type { CliCommand } from '../main.js';
+import { traceCommand } from './trace.js';
 
-export const commands: CliCommand[] = [];
+export const commands: CliCommand[] = [traceCommand];
