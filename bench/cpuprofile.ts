@@ -1,0 +1,133 @@
+/**
+ * A summary of a V8 `.cpuprofile` (from `node --cpu-prof`): where the samples fell, by
+ * function (self time), by kind of code, and the inclusive time of mxtls's own functions.
+ *   node cpuprofile.js FILE.cpuprofile [TOP]
+ * Times come from the profile's own sample deltas, so they are milliseconds of wall time in
+ * which the main thread was seen in that function.
+ */
+import { readFileSync } from 'node:fs';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface ProfileRow {
+  name: string;
+  ms: number;
+  share: number;
+}
+
+export interface ProfileSummary {
+  totalMs: number;
+  idleMs: number;
+  bySelf: ProfileRow[];
+  byKind: ProfileRow[];
+  /** Inclusive time of functions in mxtls's own code (src/ compiled into dist/). */
+  ownInclusive: ProfileRow[];
+}
+
+/** Names the kind of code a frame belongs to. */
+function kindOf(frame: CallFrame): string {
+  const { url, functionName } = frame;
+  if (url === '') {
+    if (functionName === '(garbage collector)') return 'garbage collection';
+    if (functionName === '(idle)') return 'idle (waiting for I/O)';
+    if (functionName === '(program)') return 'native code outside JS ((program))';
+    return `native: ${functionName || '(anonymous)'}`;
+  }
+  if (url.includes('/node_modules/')) {
+    const match = /\/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+    return `dependency ${match?.[1] ?? '?'}`;
+  }
+  if (url.startsWith('node:')) return `node ${url.slice('node:'.length).split('/').slice(0, 2)
+    .join('/')}`;
+  if (isOwn(url)) return `mxtls ${url.replace(/^.*\/dist(?:-bench)?\//, '')}`;
+  return url;
+}
+
+function isOwn(url: string): boolean {
+  return /\/dist(-bench)?\/(src\/)?[a-z]+\/[^/]+\.js$/.test(url) && !url.includes('node_modules');
+}
+
+function frameName(frame: CallFrame): string {
+  const where = frame.url === '' ? '' :
+    ` ${frame.url.replace(/^.*\/(node_modules|dist(-bench)?)\//, '$1/')}:${frame.lineNumber + 1}`;
+  return `${frame.functionName || '(anonymous)'}${where}`;
+}
+
+/** Reads and summarises a profile; `top` rows per table. */
+export function summariseProfile(file: string, top = 15): ProfileSummary {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
+
+  const self = new Map<string, number>();
+  const kind = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let totalMs = 0;
+  let idleMs = 0;
+  for (let i = 0; i < profile.samples.length; i += 1) {
+    // The delta before sample i+1 is the time spent where sample i was taken.
+    const ms = (profile.timeDeltas[i + 1] ?? 0) / 1000;
+    const node = byId.get(profile.samples[i] as number);
+    if (!node) continue;
+    totalMs += ms;
+    if (node.callFrame.functionName === '(idle)') idleMs += ms;
+    add(self, frameName(node.callFrame), ms);
+    add(kind, kindOf(node.callFrame), ms);
+    const seen = new Set<string>();
+    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
+      const frame = (byId.get(id) as ProfileNode).callFrame;
+      if (!isOwn(frame.url)) continue;
+      const name = frameName(frame);
+      // Recursion must not count one sample twice for the same function.
+      if (!seen.has(name)) inclusive.set(name, (inclusive.get(name) ?? 0) + ms);
+      seen.add(name);
+    }
+  }
+  const rows = (map: Map<string, number>): ProfileRow[] => [...map]
+    .sort((a, b) => b[1] - a[1]).slice(0, top)
+    .map(([name, ms]) => ({ name, ms, share: totalMs > 0 ? ms / totalMs : 0 }));
+  return { totalMs, idleMs, bySelf: rows(self), byKind: rows(kind), ownInclusive: rows(inclusive) };
+}
+
+function add(map: Map<string, number>, key: string, ms: number): void {
+  map.set(key, (map.get(key) ?? 0) + ms);
+}
+
+/** The summary as text, for the benchmark report. */
+export function formatProfile(summary: ProfileSummary): string {
+  const table = (title: string, rows: ProfileRow[]): string[] => [
+    title,
+    ...rows.map((r) => `  ${r.ms.toFixed(0).padStart(7)} ms ${(100 * r.share).toFixed(1)
+      .padStart(5)} %  ${r.name}`),
+  ];
+  const busy = summary.totalMs - summary.idleMs;
+  return [
+    `profiled ${summary.totalMs.toFixed(0)} ms: busy ${busy.toFixed(0)} ms, idle ` +
+      `${summary.idleMs.toFixed(0)} ms (${(100 * summary.idleMs / summary.totalMs).toFixed(1)} %)`,
+    ...table('self time by kind of code:', summary.byKind),
+    ...table('self time by function:', summary.bySelf),
+    ...table('inclusive time of mxtls functions:', summary.ownInclusive),
+  ].join('\n');
+}
+
+if (process.argv[1]?.endsWith('cpuprofile.js') && process.argv[2] !== undefined) {
+  const top = process.argv[3] === undefined ? 15 : Number(process.argv[3]);
+  process.stdout.write(formatProfile(summariseProfile(process.argv[2], top)) + '\n');
+}

@@ -1,0 +1,198 @@
+/**
+ * The three measured clients: mxtls (the CLI's bulk scan, or the library driver while the CLI
+ * has none), posttls-finger through `xargs -P`, and the bare handshake loop. Each run scans the
+ * same fleet at the same concurrency and says how many sessions really reached verified TLS;
+ * a run that did not reach them all is marked invalid rather than compared.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { measure, type Measurement } from './measure.js';
+
+export type ToolName = 'mxtls' | 'posttls-finger' | 'bare loop';
+
+export interface ToolRun extends Measurement {
+  tool: ToolName;
+  /** Hosts (domains, for mxtls and posttls-finger) asked for. */
+  asked: number;
+  /** Sessions that reached verified TLS. */
+  succeeded: number;
+  /** Hosts per second: `asked` over the wall time, counted only when every one succeeded. */
+  rate: number;
+  valid: boolean;
+  /** What went wrong, when not valid. */
+  problem?: string;
+}
+
+/** Where the files of a run live and what they point at. */
+export interface RunContext {
+  root: string;
+  dir: string;
+  caFile: string;
+  resolver: string;
+  concurrency: number;
+  deadlineMs: number;
+}
+
+/** How mxtls is started: the CLI when it has a bulk scan, else bench/scan-driver.js. */
+export interface MxtlsCommand {
+  kind: 'cli' | 'driver';
+  /** The node arguments before any profiling flags, for a list file. */
+  args(list: string, context: RunContext): string[];
+  /** A note for the report. */
+  describe: string;
+}
+
+/** Asks the CLI whether `scan` takes `--file`, and which of its options it knows. */
+export function mxtlsCommand(root: string, forceDriver: boolean): MxtlsCommand {
+  const help = spawnSync(process.execPath, [join(root, 'bin/mxtls.js'), 'scan', '--help'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  const text = `${help.stdout ?? ''}${help.stderr ?? ''}`;
+  if (!forceDriver && help.status === 0 && text.includes('--file')) {
+    const extra = text.includes('--no-save') ? ['--no-save'] : [];
+    return {
+      kind: 'cli',
+      describe: `the CLI: node bin/mxtls.js scan --file LIST --json ${extra.join(' ')}`.trim(),
+      args: (list, c) => [join(root, 'bin/mxtls.js'), 'scan', '--file', list,
+        '--resolver', c.resolver, '--ca-file', c.caFile, '--concurrency', String(c.concurrency),
+        '--json', ...extra],
+    };
+  }
+  return {
+    kind: 'driver',
+    describe: 'the library driver bench/scan-driver.ts (the CLI has no `scan --file` yet)',
+    args: (list, c) => [join(root, 'dist-bench/bench/scan-driver.js'), list, c.resolver, c.caFile,
+      String(c.concurrency)],
+  };
+}
+
+/**
+ * Counts JSON result lines in a stream without parsing them: a line is verified when it says
+ * `"verdict":"verified-tls"`. Lines may be split across chunks.
+ */
+class LineCounter {
+  lines = 0;
+  verified = 0;
+  private tail = '';
+
+  push(chunk: Buffer): void {
+    const text = this.tail + chunk.toString('utf8');
+    const parts = text.split('\n');
+    this.tail = parts.pop() ?? '';
+    for (const line of parts) this.count(line);
+  }
+
+  end(): void {
+    if (this.tail !== '') this.count(this.tail);
+    this.tail = '';
+  }
+
+  private count(line: string): void {
+    if (line.trim() === '') return;
+    this.lines += 1;
+    if (line.includes('"verdict":"verified-tls"')) this.verified += 1;
+  }
+}
+
+function finish(tool: ToolName, asked: number, succeeded: number, m: Measurement,
+  problem?: string): ToolRun {
+  let why = problem;
+  if (m.timedOut) why = 'killed at its deadline';
+  else if (succeeded < asked) why ??= `only ${succeeded} of ${asked} reached verified TLS`;
+  const valid = why === undefined;
+  return { ...m, tool, asked, succeeded, rate: asked / (m.wallMs / 1000), valid, problem: why };
+}
+
+/** Scans `list` (of `asked` domains) with mxtls; `nodeFlags` e.g. `--cpu-prof`. */
+export async function runMxtls(command: MxtlsCommand, context: RunContext, list: string,
+  asked: number, nodeFlags: string[] = []): Promise<ToolRun> {
+  const counter = new LineCounter();
+  const m = await measure({
+    command: [process.execPath, ...nodeFlags, ...command.args(list, context)],
+    timeFile: join(context.dir, 'time-mxtls.txt'),
+    deadlineMs: context.deadlineMs,
+    onStdout: (chunk) => counter.push(chunk),
+  });
+  counter.end();
+  const problem = m.exitCode !== 0 && m.exitCode !== 1
+    ? `exit ${m.exitCode}: ${m.stderr.trim().slice(0, 300)}` : undefined;
+  return finish('mxtls', asked, counter.verified, m, problem);
+}
+
+/** A main.cf for posttls-finger (MAIL_CONFIG) and a resolv.conf naming the lab's DNS server. */
+export function writeFingerFiles(dir: string, dnsHost: string): { configDir: string;
+  resolvConf: string; } {
+  const configDir = join(dir, 'finger-config');
+  mkdirSync(configDir, { recursive: true });
+  writeFileSync(join(configDir, 'main.cf'), [
+    'compatibility_level = 3.6',
+    // A fixed name, so that posttls-finger does not look up this machine's own name.
+    'myhostname = bench.fleet.test',
+    // Without this every invocation first asks DNS for the root NS to probe DNSSEC support.
+    'dnssec_probe =',
+    '',
+  ].join('\n'));
+  const resolvConf = join(dir, 'resolv.conf');
+  writeFileSync(resolvConf, `nameserver ${dnsHost}\noptions timeout:2 attempts:2\n`);
+  return { configDir, resolvConf };
+}
+
+/**
+ * posttls-finger over the same domain list, `xargs -P concurrency`, summary mode (`-c`),
+ * level verify (chain against `-F`, name against the MX host, as mxtls checks). libc finds the
+ * lab's DNS server through a private resolv.conf bind-mounted in a private mount namespace.
+ */
+export async function runFinger(context: RunContext, list: string, asked: number,
+  files: { configDir: string; resolvConf: string }): Promise<ToolRun> {
+  let output = '';
+  const script = 'mount --bind "$0" /etc/resolv.conf && exec xargs -a "$1" -P "$2" -n 1 ' +
+    'posttls-finger -c -l verify -t 10 -T 10 -F "$3" 2>&1';
+  const m = await measure({
+    command: ['unshare', '-m', 'sh', '-c', script, files.resolvConf, list,
+      String(context.concurrency), context.caFile],
+    timeFile: join(context.dir, 'time-finger.txt'),
+    deadlineMs: context.deadlineMs,
+    env: { ...process.env, MAIL_CONFIG: files.configDir },
+    onStdout: (chunk) => {
+      output += chunk.toString('utf8');
+    },
+  });
+  writeFileSync(join(context.dir, 'finger-output.txt'), output);
+  const verified = count(output, /Verified TLS connection established/g);
+  const tls = count(output, /TLS connection established/g);
+  const problem = tls > verified ? `${tls - verified} sessions were TLS but not verified` :
+    verified === 0 ? `no TLS session; it said: ${output.trim().slice(0, 300)}` : undefined;
+  return finish('posttls-finger', asked, verified, m, problem);
+}
+
+/** The bare loop over the fleet's addresses, no DNS. */
+export async function runBare(context: RunContext, addresses: string, asked: number):
+Promise<ToolRun> {
+  let output = '';
+  const m = await measure({
+    command: [process.execPath, join(context.root, 'dist-bench/bench/bare-loop.js'), addresses,
+      String(context.concurrency), context.caFile],
+    timeFile: join(context.dir, 'time-bare.txt'),
+    deadlineMs: context.deadlineMs,
+    onStdout: (chunk) => {
+      output += chunk.toString('utf8');
+    },
+  });
+  let ok = 0;
+  let problem: string | undefined;
+  try {
+    const report = JSON.parse(output) as { ok: number; errors: Record<string, number> };
+    ok = report.ok;
+    if (ok < asked) problem = `failures: ${JSON.stringify(report.errors).slice(0, 300)}`;
+  } catch {
+    problem = `no report: ${m.stderr.trim().slice(0, 300)}`;
+  }
+  return finish('bare loop', asked, ok, m, problem);
+}
+
+function count(text: string, pattern: RegExp): number {
+  return text.match(pattern)?.length ?? 0;
+}
