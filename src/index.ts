@@ -15,3 +15,4 @@ export { SmtpSession } from './smtp/session.js';
 export { matchesDnsName, matchesHost, normalizeHostName } from './tls/name-match.js';
 export * from './policy/index.js';
 export * from './trace/index.js';
+export { probeDomain, probeHostByName } from './probe/domain.js';
