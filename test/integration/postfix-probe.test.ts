@@ -4,8 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResolver } from '../../src/dns/resolver.js';
+import type { Resolver } from '../../src/dns/types.js';
+import { probeDomain } from '../../src/probe/domain.js';
 import { probeHost } from '../../src/probe/host.js';
-import type { HostResult } from '../../src/probe/types.js';
+import type { DomainResult, HostResult } from '../../src/probe/types.js';
 import { runPosttlsFinger } from '../lab/posttls-finger.js';
 import { GOOD_DAYS_TO_EXPIRY, LAB_HOSTS, startProbeLab, type LabRole } from '../lab/probe-lab.js';
 import type { ProbeLab } from '../lab/probe-lab.js';
@@ -174,6 +176,98 @@ describe.skipIf(!requirePostfix())('probe against real Postfix', () => {
       expect(finger.tls?.trust).toBe(verified ? 'Verified' : 'Untrusted');
       if (!verified) expect(finger.verifyFailure).toBe('hostname mismatch');
     }
+  });
+
+  describe('probeDomain', () => {
+    let resolver: Resolver;
+    const scan = (domain: string): Promise<DomainResult> =>
+      probeDomain(domain, { resolver, ca: lab.ca.certPem, port: 25, helo: 'probe.mxtls.test' });
+
+    beforeAll(() => {
+      resolver = createResolver({ server: lab.dns.address, timeoutMs: 2000, retries: 0 });
+    });
+
+    it('probes MX hosts in order of preference and calls a mixed set partial', async () => {
+      const r = await scan('multi.test');
+      expect(r.dns).toMatchObject({ outcome: 'mx', resolver: lab.dns.address });
+      expect(r.exchanges.map((e) => [e.preference, e.host])).toEqual([
+        [10, 'mx1.good.test'],
+        [20, 'mx4.tls12.test'],
+        [30, 'mx2.plain.test'],
+      ]);
+      const outcomes = r.exchanges.map((e) => e.hosts.map((h) => [h.address, h.outcome]));
+      expect(outcomes).toEqual([
+        [['127.0.10.1', 'tls']],
+        [['127.0.10.4', 'tls']],
+        [['127.0.10.2', 'starttls-not-offered']],
+      ]);
+      expect(r.verdict).toBe('partial');
+      expect(r.detail).toContain('mx2.plain.test[127.0.10.2]');
+    });
+
+    it('gives each single-MX domain the verdict of its server', async () => {
+      const verdicts = await Promise.all(
+        ['good.test', 'tls12.test', 'wrong.test', 'plain.test'].map(async (d) => {
+          const r = await scan(d);
+          return [d, r.verdict, r.exchanges[0]?.hosts[0]?.tls?.protocol];
+        }),
+      );
+      expect(verdicts).toEqual([
+        ['good.test', 'verified-tls', 'TLSv1.3'],
+        ['tls12.test', 'verified-tls', 'TLSv1.2'],
+        ['wrong.test', 'tls-unverified', 'TLSv1.3'],
+        ['plain.test', 'no-tls', undefined],
+      ]);
+    });
+
+    it('calls a null MX "accepts no mail" and probes nothing', async () => {
+      const r = await scan('nullmx.test');
+      expect(r.verdict).toBe('no-mail');
+      expect(r.dns.outcome).toBe('null-mx');
+      expect(r.dns.error).toBeUndefined();
+      expect(r.exchanges).toEqual([]);
+    });
+
+    it('uses the domain itself as implicit MX when it has only an address', async () => {
+      const r = await scan('implicit.test');
+      expect(r.dns.outcome).toBe('implicit-mx');
+      expect(r.exchanges).toHaveLength(1);
+      expect(r.exchanges[0]).toMatchObject({ host: 'implicit.test', implicit: true });
+      const host = r.exchanges[0]?.hosts[0];
+      expect(host?.address).toBe(LAB_HOSTS.good.address);
+      expect(host?.tls?.certificate).toMatchObject({
+        checkedName: 'implicit.test',
+        nameMatches: true,
+      });
+      expect(r.verdict).toBe('verified-tls');
+    });
+
+    it('gives an MX host without any address its own outcome beside the others', async () => {
+      const r = await scan('noaddr.test');
+      expect(r.exchanges.map((e) => [e.host, e.addressOutcome, e.hosts.length])).toEqual([
+        ['ghost.noaddr.test', 'no-address', 0],
+        ['mx1.good.test', 'ok', 1],
+      ]);
+      expect(r.exchanges[0]?.addressError).toBeUndefined();
+      expect(r.verdict).not.toBe('error');
+
+      const only = await scan('ghostonly.test');
+      expect(only.verdict).toBe('not-found');
+      expect(only.exchanges[0]?.addressOutcome).toBe('no-address');
+    });
+
+    it('reports NXDOMAIN as not found and SERVFAIL as an error of that domain', async () => {
+      const missing = await scan('missing.test');
+      expect(missing.verdict).toBe('not-found');
+      expect(missing.dns.outcome).toBe('nxdomain');
+      expect(missing.dns.error).toBeUndefined();
+
+      const broken = await scan('broken.test');
+      expect(broken.verdict).toBe('error');
+      expect(broken.dns.outcome).toBe('error');
+      expect(broken.dns.error?.code).toBe('MXTLS_DNS_SERVFAIL');
+      expect(broken.detail).toContain('broken.test');
+    });
   });
 
   it('gives a test resolver that answers from the lab zone', async () => {

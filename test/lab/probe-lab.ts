@@ -50,6 +50,7 @@ export const LAB_ZONE: Zone = {
       { preference: 20, exchange: 'mx1.good.test' },
     ],
   },
+  'ghostonly.test': { MX: [{ preference: 10, exchange: 'ghost.noaddr.test' }] },
   'broken.test': { servfail: true },
   'mx1.good.test': { A: [LAB_HOSTS.good.address] },
   'mx2.plain.test': { A: [LAB_HOSTS.plain.address] },
