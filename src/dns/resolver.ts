@@ -140,6 +140,8 @@ async function ask(
     }
   }
 
+  // TODO: a server that answers FORMERR because it does not understand EDNS is not asked
+  // again without the OPT record, so such (rare, old) servers give an error instead of an answer.
   const failure = RCODE_NAMES[response.rcode];
   if (failure !== undefined || (response.rcode !== 0 && response.rcode !== 3)) {
     const rcode = failure ?? `RCODE ${response.rcode}`;

@@ -167,4 +167,20 @@ describe('createResolver against the test DNS server', () => {
     expect(answer.records[0]).toMatchObject({ address: '127.0.1.99' });
     server.setZone(zone);
   });
+
+  it('works over IPv6 loopback, UDP and TCP', async () => {
+    const v6 = await startDnsServer({ address: '::1', zone });
+    try {
+      expect(v6.address).toBe(`[::1]:${v6.port}`);
+      const overV6 = createResolver({ server: v6.address, timeoutMs: 2000, retries: 0 });
+      expect(overV6.server).toBe(v6.address);
+      const small = await overV6.query('mx1.example.test', 'A');
+      expect(small).toMatchObject({ tcp: false, records: [{}, {}] });
+      const big = await overV6.query('big.example.test', 'MX');
+      expect(big.tcp).toBe(true);
+      expect(big.records).toHaveLength(12);
+    } finally {
+      await v6.close();
+    }
+  });
 });

@@ -145,6 +145,18 @@ describe('timeouts, retries and stray responses', () => {
     expect(server.received).toHaveLength(2);
   });
 
+  it('fails at once with a network error when the server port is closed', async () => {
+    // Nothing listens on 127.0.1.22; the ICMP port-unreachable reaches the connected socket.
+    const resolver = createResolver({ server: '127.0.1.22:5399', timeoutMs: 20_000, retries: 3 });
+    const started = Date.now();
+    await expect(resolver.query('example.test', 'A')).rejects.toMatchObject({
+      code: 'MXTLS_DNS_NETWORK',
+      target: '127.0.1.22:5399',
+    });
+    // Far below the 80 s that four timeouts would take; not a speed check.
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
   it('gives up with a timeout error after 1 + retries sends', async () => {
     const server = await udpServer(() => undefined);
     const lookup = resolverFor(server, 200, 2).query('example.test', 'A');
