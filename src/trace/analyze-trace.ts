@@ -75,7 +75,8 @@ export function analyzeTrace(
     hops.filter((h) => h.evidence.state === 'stated' && h.by?.host).map((h) => key(h.by?.host)),
   );
   for (const hop of hops) {
-    if (hop.recorder.recordsTls === 'unknown' && statingHosts.has(key(hop.by?.host))) {
+    const learnable = hop.recorder.recordsTls === 'unknown' && hop.evidence.state === 'none';
+    if (learnable && statingHosts.has(key(hop.by?.host))) {
       hop.recorder = {
         ...hop.recorder,
         recordsTls: 'always',
@@ -158,7 +159,11 @@ function buildHop(field: ReceivedField, index: number, networks: readonly Networ
   hop.internal = reason !== null;
   hop.internalReason = reason;
   if (from === null) {
-    const note = clauses.flatMap((c) => c.comments).join('; ');
+    // Comments are all a from-less field has to say; the date's zone name is not one of them.
+    const note = clauses
+      .filter((c) => c.keyword !== 'date')
+      .flatMap((c) => c.comments)
+      .join('; ');
     if (note) hop.notes.push(`Note: ${note}`);
   }
   return hop;
