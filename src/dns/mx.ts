@@ -46,7 +46,8 @@ export async function resolveMailHosts(domain: string, resolver: Resolver): Prom
 
   // Array.prototype.sort is stable, so equal preferences keep the server's order.
   const sorted = [...hosts].sort((a, b) => a.preference - b.preference);
-  const unique = sorted.filter((r, i) => sorted.findIndex((o) => o.exchange === r.exchange) === i);
+  const seen = new Set<string>();
+  const unique = sorted.filter((r) => !seen.has(r.exchange) && seen.add(r.exchange));
   if (unique.length > MAX_EXCHANGES) addFlag(plan, 'mx-limit-reached');
 
   plan.exchanges = await Promise.all(

@@ -4,8 +4,7 @@
  * any number can run at once; the caller decides which datagrams or messages are the answer.
  */
 import { createSocket } from 'node:dgram';
-import { connect } from 'node:net';
-import { isIPv6 } from 'node:net';
+import { connect, isIPv6 } from 'node:net';
 
 import { DnsError } from '../errors.js';
 import { formatServer, type ServerAddress } from './resolv-conf.js';

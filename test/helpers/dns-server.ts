@@ -2,8 +2,8 @@
  * A DNS server for tests and benchmarks, serving a zone given as a plain object over UDP and
  * TCP on one loopback port. It acts as a recursive resolver would toward mxtls: it follows
  * CNAMEs inside its zone, answers NXDOMAIN for names it does not hold and NODATA for a name
- * without the asked type, and truncates UDP answers (TC=1) that do not fit 512 bytes or the
- * client's EDNS payload size.
+ * without the asked type (or with only names below it, like `_tcp.mx1.example.test`), and
+ * truncates UDP answers (TC=1) that do not fit 512 bytes or the client's EDNS payload size.
  *
  *   const dns = await startDnsServer({ zone: {
  *     'example.test': { MX: [{ preference: 10, exchange: 'mx1.example.test' }] },
@@ -188,7 +188,8 @@ function answer(response: Packet, start: string, type: number, zone: ZoneIndex, 
   for (let hop = 0; hop <= MAX_CNAME_HOPS; hop += 1) {
     const entry = zone.get(name);
     if (!entry) {
-      response.header.rcode = RCODE.NXDOMAIN;
+      // A name with names below it exists even without records (RFC 8020): NODATA.
+      if (!zone.parents.has(name)) response.header.rcode = RCODE.NXDOMAIN;
       return;
     }
     const records = recordsOf(name, entry, type);
@@ -240,17 +241,21 @@ function ednsRecord(): Packet['additionals'][number] {
   return edns([], { udpPayloadSize: 1232 }) as Packet['additionals'][number];
 }
 
-type ZoneIndex = Map<string, ZoneEntry>;
+/** The entries by normalised name, and every name that has names below it. */
+type ZoneIndex = Map<string, ZoneEntry> & { parents: Set<string> };
 
 function indexZone(zone: Zone): ZoneIndex {
-  const index: ZoneIndex = new Map();
+  const index = Object.assign(new Map<string, ZoneEntry>(), { parents: new Set<string>() });
   for (const [name, entry] of Object.entries(zone)) {
     for (const strings of entry.TXT ?? []) {
       if (strings.some((s) => Buffer.byteLength(s) > 255)) {
         throw new Error(`Cannot serve "${name}" TXT: a character-string is over 255 bytes`);
       }
     }
-    index.set(normalize(name), entry);
+    const normal = normalize(name);
+    index.set(normal, entry);
+    const labels = normal.split('.');
+    for (let i = 1; i < labels.length; i += 1) index.parents.add(labels.slice(i).join('.'));
   }
   return index;
 }

@@ -119,6 +119,11 @@ describe('createResolver against the test DNS server', () => {
     expect(nodata.records).toEqual([]);
   });
 
+  it('answers NODATA for a name that only has names below it', async () => {
+    const answer = await resolver.query('_tcp.mx1.example.test', 'TLSA');
+    expect(answer).toMatchObject({ rcode: 'NOERROR', records: [] });
+  });
+
   it('gives NXDOMAIN for an alias whose target does not exist', async () => {
     const answer = await resolver.query('dangling.example.test', 'A');
     expect(answer.rcode).toBe('NXDOMAIN');
