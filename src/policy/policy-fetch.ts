@@ -5,7 +5,9 @@
  * resolved through mxtls's own Resolver, never the system resolver, so that a scan asks the
  * same DNS server for everything.
  */
-import { request } from 'node:https';
+// The module object, not a named import: test interceptors (msw) replace `https.request` on
+// it, and a named import would keep the original function.
+import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { HttpError, sanitize } from '../errors.js';
@@ -118,7 +120,7 @@ export function fetchStsPolicy(domain: string, options: PolicyFetchOptions): Pro
     };
     const onAbort = (): void => finish(fail('aborted'));
 
-    const req = request(url, {
+    const req = https.request(url, {
       method: 'GET',
       // A fresh connection per fetch: a pooled one could outlive the scan's deadline.
       agent: false,
