@@ -1,5 +1,6 @@
 /** Every command of the CLI, in the order `--help` lists them. */
 import type { CliCommand } from '../main.js';
 import { traceCommand } from './trace.js';
+import { scanCommand } from './scan.js';
 
-export const commands: CliCommand[] = [traceCommand];
+export const commands: CliCommand[] = [scanCommand, traceCommand];

@@ -1,0 +1,222 @@
+/**
+ * `mxtls scan <domain...>`: probes every MX address of each domain for STARTTLS and prints a
+ * table (or JSON Lines with `--json`). Exit 0 when every domain is `verified-tls` or
+ * `no-mail`, 1 otherwise, 2 for usage or input errors.
+ */
+import { readFile } from 'node:fs/promises';
+import { domainToASCII } from 'node:url';
+import type { Argv } from 'yargs';
+import { createResolver } from '../../dns/resolver.js';
+import { InputError, UsageError } from '../../errors.js';
+import { probeDomain } from '../../probe/domain.js';
+import { DEFAULT_TIMEOUTS, type DomainProbeOptions } from '../../probe/options.js';
+import type { DomainResult } from '../../probe/types.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { formatScanRows, formatScanTable } from '../format-scan.js';
+import { writeLine, type CliIo } from '../io.js';
+import type { CliCommand } from '../main.js';
+
+/** The verdicts that count as "fine" for the exit code. */
+const GOOD_VERDICTS = new Set(['verified-tls', 'no-mail']);
+
+/** The scan command. */
+export const scanCommand: CliCommand = {
+  command: 'scan [domains..]',
+  describe: 'Probe the MX hosts of domains for STARTTLS and certificate quality',
+  builder: (y: Argv) =>
+    y
+      .positional('domains', {
+        type: 'string',
+        array: true,
+        describe: 'Domains whose MX hosts to probe',
+      })
+      .option('resolver', {
+        type: 'string',
+        describe: 'DNS server IP[:PORT] (default: first nameserver of /etc/resolv.conf)',
+      })
+      .option('port', { type: 'number', default: 25, describe: 'SMTP port (default: 25)' })
+      .option('helo', {
+        type: 'string',
+        describe: 'EHLO name (default: this host name if a valid FQDN, else [local address])',
+      })
+      .option('ca-file', {
+        type: 'string',
+        describe: 'PEM file of CA certificates to trust instead of the system roots',
+      })
+      .option('timeout-connect', {
+        type: 'number',
+        default: DEFAULT_TIMEOUTS.connect,
+        describe: `TCP connect timeout, ms (default: ${DEFAULT_TIMEOUTS.connect})`,
+      })
+      .option('timeout-greeting', {
+        type: 'number',
+        default: DEFAULT_TIMEOUTS.greeting,
+        describe: `Greeting timeout, ms (default: ${DEFAULT_TIMEOUTS.greeting})`,
+      })
+      .option('timeout-command', {
+        type: 'number',
+        default: DEFAULT_TIMEOUTS.command,
+        describe: `Timeout of each command reply, ms (default: ${DEFAULT_TIMEOUTS.command})`,
+      })
+      .option('timeout-handshake', {
+        type: 'number',
+        default: DEFAULT_TIMEOUTS.handshake,
+        describe: `TLS handshake timeout, ms (default: ${DEFAULT_TIMEOUTS.handshake})`,
+      })
+      .option('ipv6', {
+        type: 'boolean',
+        default: true,
+        describe: 'Probe IPv6 addresses too; --no-ipv6 skips them (default: true)',
+      })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'One JSON result per domain and line, schema mxtls.scan/1 (default: false)',
+      })
+      .option('transcript', {
+        type: 'boolean',
+        default: false,
+        describe: 'Write the SMTP dialog (C:/S: lines) to stderr (default: false)',
+      })
+      .option('verbose', {
+        type: 'boolean',
+        default: false,
+        describe: 'Explain every verdict and address on stderr (default: false)',
+      }) as unknown as Argv,
+  run: runScan,
+};
+
+/**
+ * The domains named on the command line, checked and in A-label form. Throws UsageError for
+ * a name that cannot be a domain.
+ */
+export function scanDomains(argv: Record<string, unknown>): string[] {
+  const raw = argv.domains;
+  const list = Array.isArray(raw) ? raw.map(String) : raw === undefined ? [] : [String(raw)];
+  return list.map((name) => {
+    const ascii = domainToASCII(name.trim().replace(/\.$/, '')).toLowerCase();
+    const valid = ascii.length > 0 && ascii.length <= 253 &&
+      ascii.split('.').every((label) => /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/.test(label));
+    if (!valid) throw new UsageError(`Cannot scan "${name}": not a domain name`);
+    return ascii;
+  });
+}
+
+/**
+ * Turns the command-line options into probe options: the resolver, the CA file's contents,
+ * timeouts, port, EHLO name. Throws UsageError for bad values and InputError for an
+ * unreadable CA file. Shared with the bulk mode, which adds its own `probeHost`.
+ */
+export async function scanProbeOptions(
+  argv: Record<string, unknown>,
+  io: CliIo,
+): Promise<DomainProbeOptions> {
+  const port = wholeNumber(argv.port, 'port', 25);
+  if (port < 1 || port > 65535) throw new UsageError(`Cannot use port "${port}": not 1-65535`);
+  const timeouts = {
+    connect: wholeNumber(argv['timeout-connect'], 'timeout-connect', DEFAULT_TIMEOUTS.connect),
+    greeting: wholeNumber(argv['timeout-greeting'], 'timeout-greeting',
+      DEFAULT_TIMEOUTS.greeting),
+    command: wholeNumber(argv['timeout-command'], 'timeout-command', DEFAULT_TIMEOUTS.command),
+    handshake: wholeNumber(argv['timeout-handshake'], 'timeout-handshake',
+      DEFAULT_TIMEOUTS.handshake),
+  };
+  for (const [name, value] of Object.entries(timeouts)) {
+    if (value < 1) throw new UsageError(`Cannot use --timeout-${name} "${value}": below 1 ms`);
+  }
+  const helo = typeof argv.helo === 'string' ? argv.helo : undefined;
+  if (helo !== undefined && !/^[\x21-\x7e]+$/.test(helo)) {
+    throw new UsageError(`Cannot use --helo "${helo}": not a single printable word`);
+  }
+  const caFile = typeof argv['ca-file'] === 'string' ? argv['ca-file'] : undefined;
+  const ca = caFile === undefined ? undefined : await readCaFile(caFile);
+  const resolver = createResolver(
+    typeof argv.resolver === 'string' ? { server: argv.resolver } : {},
+  );
+  return {
+    resolver,
+    port,
+    timeouts,
+    ipv6: argv.ipv6 !== false,
+    transcript: argv.transcript === true,
+    signal: io.signal,
+    ...(helo === undefined ? {} : { helo }),
+    ...(ca === undefined ? {} : { ca }),
+  };
+}
+
+/** Writes one domain's result: a JSON line, or its table rows; diagnostics on stderr. */
+export function reportDomain(
+  result: DomainResult,
+  argv: Record<string, unknown>,
+  io: CliIo,
+): void {
+  if (argv.transcript === true) {
+    for (const exchange of result.exchanges) {
+      for (const host of exchange.hosts) {
+        for (const line of host.transcript ?? []) {
+          writeLine(io.stderr, `${host.host}[${host.address}] ${line}`);
+        }
+      }
+    }
+  }
+  if (argv.verbose === true || !GOOD_VERDICTS.has(result.verdict)) {
+    writeLine(io.stderr, `mxtls: ${result.domain}: ${result.verdict}: ${result.detail}`);
+  }
+  if (argv.verbose === true) {
+    for (const exchange of result.exchanges) {
+      for (const host of exchange.hosts) {
+        writeLine(io.stderr, `mxtls: ${host.host}[${host.address}]:${host.port}: ` +
+          `${host.outcome}: ${host.detail} (${Math.round(host.timings.total)} ms)`);
+      }
+    }
+  }
+}
+
+async function runScan(argv: Record<string, unknown>, io: CliIo): Promise<ExitCode> {
+  const domains = scanDomains(argv);
+  if (domains.length === 0) {
+    throw new UsageError('Cannot scan: name at least one domain (or --file)');
+  }
+  const options = await scanProbeOptions(argv, io);
+  const results: DomainResult[] = [];
+  // TODO: domains are probed one after the other; a long list belongs to the bulk mode,
+  // which probes many at once.
+  for (const domain of domains) {
+    if (io.signal.aborted) break;
+    const result = await probeDomain(domain, options);
+    results.push(result);
+    if (argv.json === true) writeLine(io.stdout, JSON.stringify(result));
+    reportDomain(result, argv, io);
+  }
+  if (argv.json !== true) {
+    for (const line of formatScanTable(results.flatMap(formatScanRows))) {
+      writeLine(io.stdout, line);
+    }
+  }
+  if (io.signal.aborted) return EXIT.interrupted;
+  return results.every((result) => GOOD_VERDICTS.has(result.verdict)) ? EXIT.ok : EXIT.findings;
+}
+
+function wholeNumber(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(number)) {
+    throw new UsageError(`Cannot use --${name} "${String(value)}": not a whole number`);
+  }
+  return number;
+}
+
+async function readCaFile(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new InputError(`Cannot read CA file "${path}": ${reason}`, error);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new InputError(`Cannot use CA file "${path}": no PEM certificate in it`);
+  }
+  return text;
+}
