@@ -37,7 +37,9 @@ export interface CreateResolverOptions extends ResolverOptions {
 /**
  * A resolver that asks `options.server` (default: the first nameserver of /etc/resolv.conf).
  * Timeout 5000 ms per try, 1 retry over UDP, no cache unless `cacheSize` is given. Safe to use
- * for many questions at once: each question has its own socket and a random id.
+ * for many questions at once: each question has its own socket and a random id. Throws
+ * UsageError for a `server` that is not an IP address, and DnsError when no server is given
+ * and /etc/resolv.conf names none.
  */
 export function createResolver(options: CreateResolverOptions = {}): Resolver {
   const server = parseServer(options.server ?? systemNameserver());
