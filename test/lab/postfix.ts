@@ -155,6 +155,20 @@ export async function startPostfixFleet(
   });
 }
 
+/**
+ * `count` loopback addresses for a fleet, 127.0.<third>.1-254 from `firstThird` on (default
+ * 11, so that the fixed servers of 127.0.10.x stay apart). The lab owns 127.0.10-19.x.
+ */
+export function fleetAddresses(count: number, firstThird = 11): string[] {
+  const addresses: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const third = firstThird + Math.floor(i / 254);
+    if (third > 19) throw new Error(`Cannot make ${count} lab addresses from 127.0.${firstThird}`);
+    addresses.push(`127.0.${third}.${(i % 254) + 1}`);
+  }
+  return addresses;
+}
+
 /** Rejects addresses that are not loopback, and 127.0.0.1, which the DNS test servers use. */
 function checkLabAddress(address: string): void {
   const parts = address.split('.').map(Number);
