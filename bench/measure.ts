@@ -5,7 +5,7 @@
  * processes really costs. Every run has a deadline after which its tree is killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 
 import { statusField } from './lab.js';
 
@@ -18,6 +18,8 @@ export interface MeasureOptions {
   deadlineMs: number;
   /** Every chunk of the command's stdout; default: stdout is thrown away. */
   onStdout?: (chunk: Buffer) => void;
+  /** Send stdout straight to this file instead (as `> file` would); wins over `onStdout`. */
+  stdoutFile?: string;
   /** Keep at most this many bytes of stderr for the report. Default 64 KiB. */
   stderrLimit?: number;
   env?: NodeJS.ProcessEnv;
@@ -51,16 +53,19 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
   const limit = options.stderrLimit ?? 65_536;
   rmSync(options.timeFile, { force: true });
   const started = performance.now();
+  const fd = options.stdoutFile === undefined ? undefined : openSync(options.stdoutFile, 'w');
+  const stdout = fd ?? (options.onStdout ? 'pipe' : 'ignore');
   const child = spawn('/usr/bin/time', ['-v', '-o', options.timeFile, ...options.command], {
-    stdio: ['ignore', options.onStdout ? 'pipe' : 'ignore', 'pipe'],
+    stdio: ['ignore', stdout, 'pipe'],
     env: options.env ?? process.env,
   });
+  if (fd !== undefined) closeSync(fd);
   current = child;
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     if (stderr.length < limit) stderr += chunk.toString('utf8').slice(0, limit - stderr.length);
   });
-  if (options.onStdout) child.stdout?.on('data', options.onStdout);
+  if (fd === undefined && options.onStdout) child.stdout?.on('data', options.onStdout);
 
   let treeRssKib = 0;
   const sampler = setInterval(() => {

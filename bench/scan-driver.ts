@@ -68,7 +68,9 @@ async function main(): Promise<void> {
   const [list, server, caFile, concurrency] = process.argv.slice(2) as string[];
   const probeDomain = (await libraryProbeDomain()) ?? minimalProbeDomain;
   const resolver = createResolver({ server });
-  const pool = createHostPool({ probeHost });
+  // The fleet is one provider (fleet.test) to the pool: its politeness limit is lifted to the
+  // scan's concurrency, as the CLI's --per-provider does, so the comparison is at equal load.
+  const pool = createHostPool({ probeHost, perProvider: Number(concurrency) });
   const ca = readFileSync(caFile as string);
   const results = scanDomains(readDomainList(openDomainList(list as string, process.stdin)), {
     concurrency: Number(concurrency),
