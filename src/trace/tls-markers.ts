@@ -40,7 +40,7 @@ const TLS_TYPES: ReadonlySet<string> = new Set([
 const NEGATIVE = /\b(?:not using|without|no)\s+(?:tls|ssl|starttls|encryption)\b|\bunencrypted\b|\bnot encrypted\b|\bplain-?text\b|\bclear-?text\b/i;
 
 // A protocol version token: TLSv1.2, TLS1_3, TLS1.2, TLS-1.0, TLSv1, SSLv3, TLSv1/SSLv3.
-const VERSION_TOKEN = /^(?:(?:TLS|SSL)v?[-_]?\d(?:[._]\d)?(?:\/(?:TLS|SSL)v?\d(?:[._]\d)?)?)$/i;
+const VERSION_TOKEN = /^(?:TLS|SSL)v?[-_]?\d(?:[._]?\d)?(?:\/(?:TLS|SSL)v?\d(?:[._]?\d)?)?$/i;
 
 // A cipher-suite token, OpenSSL (`ECDHE-RSA-AES128-GCM-SHA256`, `AES256-SHA`), IANA
 // (`TLS_AES_256_GCM_SHA384`), GnuTLS (`ECDHE_RSA_AES_128_GCM_SHA256`) or OpenSSL 3 (`TLS13_…`):
@@ -223,16 +223,12 @@ export function isCipherToken(word: string): boolean {
 export function normaliseVersion(raw: string): string | null {
   const text = raw.trim().replace(/[),;]+$/, '');
   if (text.includes('/')) return VERSION_NOT_STATED;
-  const match = /^(TLS|SSL)v?[-_ ]?(\d)(?:[._](\d))?$/i.exec(text);
+  // `TLS13` without a separator reads as 1.3.
+  const match = /^(TLS|SSL)v?[-_ ]?(\d)(?:[._]?(\d))?$/i.exec(text);
   if (!match) return /^(?:TLS|SSL)$/i.test(text) ? VERSION_NOT_STATED : null;
   const family = (match[1] as string).toUpperCase();
-  let major = match[2] as string;
-  let minor = match[3] ?? '0';
-  // `TLS13` without a separator reads as 1.3.
-  if (match[3] === undefined && /\d\d$/.test(text)) {
-    major = text.slice(-2, -1);
-    minor = text.slice(-1);
-  }
+  const major = match[2] as string;
+  const minor = match[3] ?? '0';
   return `${family} ${major}.${minor}`;
 }
 
