@@ -38,7 +38,8 @@ export interface SessionOptions {
 const QUIT_WAIT_MS = 2000;
 
 /** Host name syntax for EHLO (RFC 5321 4.1.2 Domain): letter-digit-hyphen labels, 2 or more. */
-const FQDN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const FQDN = new RegExp(`^(?=.{1,253}$)(?:${LABEL}\\.)+${LABEL}$`, 'i');
 
 /** Whether `name` may stand as the EHLO domain: a dotted name of LDH labels. */
 export function isValidEhloDomain(name: string): boolean {
@@ -231,7 +232,9 @@ export class SmtpSession {
     if (reply.code !== 220) throw this.rejected('starttls', 'start TLS', reply);
 
     const raw = this.rawSocket;
-    if (!raw || !this.reader) throw new SmtpError('MXTLS_INTERNAL', 'Cannot start TLS: not connected');
+    if (!raw || !this.reader) {
+      throw new SmtpError('MXTLS_INTERNAL', 'Cannot start TLS: not connected');
+    }
     const discarded = this.reader.hasBuffered;
     this.reader.detach();
     if (discarded) this.note('(plaintext bytes after the STARTTLS 220 discarded)');

@@ -65,12 +65,15 @@ export function explainHandshakeFailure(error: unknown): HandshakeFailure {
     );
   }
   if (CIPHER_CODES.has(code) || /handshake failure|no shared cipher/i.test(message)) {
-    return failure('cipher', 'server and client share no cipher suite (handshake failure alert)', true);
+    const reason = 'server and client share no cipher suite (handshake failure alert)';
+    return failure('cipher', reason, true);
   }
   if (code === 'ECONNRESET' || /socket disconnected|connection closed/i.test(message)) {
     return failure('dropped', 'peer closed after 220, no ServerHello', false);
   }
-  if (code === 'MXTLS_SMTP_TIMEOUT') return failure('timeout', 'no handshake answer in time', false);
+  if (code === 'MXTLS_SMTP_TIMEOUT') {
+    return failure('timeout', 'no handshake answer in time', false);
+  }
   return failure('other', message, false);
 }
 

@@ -124,7 +124,8 @@ describe('C04: STARTTLS on the last EHLO line', () => {
     ['only in the greeting line', '250-mx.example.com STARTTLS-capable relay\r\n250 8BITMIME\r\n',
       'starttls-not-offered'],
   ])('%s', async (_name, ehlo, outcome) => {
-    const result = await probe(esmtpScript({ ehlo, tls: { key: leaf.keyPem, cert: leaf.chainPem } }));
+    const tls = { key: leaf.keyPem, cert: leaf.chainPem };
+    const result = await probe(esmtpScript({ ehlo, tls }));
     expect(result.outcome).toBe(outcome);
     expect(result.starttls).toBe(outcome === 'tls' ? 'offered' : 'not-offered');
     if (outcome !== 'tls') expect(server?.connections[0]?.received).not.toContain('STARTTLS');

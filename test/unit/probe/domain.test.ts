@@ -62,7 +62,8 @@ describe('probeDomain', () => {
     expect(result.schema).toBe('mxtls.scan/1');
     expect(result.domain).toBe('good.test');
     expect(result.verdict).toBe('verified-tls');
-    expect(result.detail).toBe('All 3 addresses of 2 MX hosts offer TLS with a verified certificate.');
+    expect(result.detail)
+      .toBe('All 3 addresses of 2 MX hosts offer TLS with a verified certificate.');
     expect(result.dns).toEqual({ outcome: 'mx', resolver: dns.address });
     expect(result.exchanges.map((e) => e.host)).toEqual(['mx1.good.test', 'mx2.good.test']);
     expect(result.exchanges[0]?.hosts.map((h) => h.address)).toEqual(['127.0.2.1', '::1']);

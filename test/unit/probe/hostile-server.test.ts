@@ -5,7 +5,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { probeHost } from '../../../src/probe/host.js';
 import type { HostProbeOptions } from '../../../src/probe/options.js';
-import { startSmtpServer, type RunningSmtpServer, type SmtpScript } from '../../helpers/smtp-server.js';
+import {
+  startSmtpServer,
+  type RunningSmtpServer,
+  type SmtpScript,
+} from '../../helpers/smtp-server.js';
 
 let server: RunningSmtpServer | undefined;
 

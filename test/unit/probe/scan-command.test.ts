@@ -34,8 +34,8 @@ beforeAll(async () => {
   const ca = makeCa();
   caFile = ca.certFile;
   const leaf = makeLeaf(ca, { names: ['mx.good.test', 'mx.plain.test'] });
-  const first = await startSmtpServer(esmtpScript({ tls: { key: leaf.keyPem, cert: leaf.chainPem } }),
-    { address: '127.0.2.11' });
+  const tls = { key: leaf.keyPem, cert: leaf.chainPem };
+  const first = await startSmtpServer(esmtpScript({ tls }), { address: '127.0.2.11' });
   port = first.port;
   servers.push(first);
   servers.push(await startSmtpServer(esmtpScript({ ehlo: '250-mx\r\n250 SIZE 1000\r\n' }),
