@@ -5,7 +5,7 @@
  * finding, not a reason to drop the connection).
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { CertificateSummary, CertificateVerdict } from '../probe/types.js';
 import { matchesHost, normalizeHostName } from './name-match.js';
 
@@ -24,7 +24,10 @@ const CURVE_BITS: Record<string, number> = {
 
 /** Summarises one DER certificate. */
 export function summarizeCertificate(der: Buffer): CertificateSummary {
-  const x509 = new X509Certificate(der);
+  return summarizeX509(new X509Certificate(der));
+}
+
+function summarizeX509(x509: X509Certificate): CertificateSummary {
   const alt = parseSubjectAltName(x509.subjectAltName);
   const summary: CertificateSummary = {
     subject: distinguishedName(x509.subject),
@@ -34,7 +37,7 @@ export function summarizeCertificate(der: Buffer): CertificateSummary {
     validFrom: new Date(x509.validFrom).toISOString(),
     validTo: new Date(x509.validTo).toISOString(),
     sha256: x509.fingerprint256,
-    der: der.toString('base64'),
+    der: x509.raw.toString('base64'),
   };
   describeKey(x509.publicKey, summary);
   return summary;
@@ -83,22 +86,39 @@ export function parseSubjectAltName(
   return { dnsNames, ipAddresses };
 }
 
+/** Summaries by SHA-256 fingerprint: shared hosting shows one certificate on many MX hosts. */
+const summaries = new Map<string, CertificateSummary>();
+const MAX_SUMMARIES = 512;
+
 /**
- * The peer's chain, leaf first, as Node's `getPeerCertificate(true)` links it. Stops at a
- * self-issued certificate (which links to itself) and after 10 certificates.
+ * The peer's chain, leaf first, as the TLS library links it. Stops at a self-issued
+ * certificate (which links to itself) and after 10 certificates. Summaries are cached by
+ * fingerprint, because parsing and exporting keys costs more than the rest of a probe.
  */
 export function peerChain(socket: TLSSocket): CertificateSummary[] {
   const chain: CertificateSummary[] = [];
   const seen = new Set<string>();
-  let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
-  while (cert && cert.raw && chain.length < 10) {
+  let cert: X509Certificate | undefined = socket.getPeerX509Certificate();
+  while (cert && chain.length < 10) {
     const fingerprint = cert.fingerprint256;
     if (seen.has(fingerprint)) break;
     seen.add(fingerprint);
-    chain.push(summarizeCertificate(cert.raw));
+    chain.push(cachedSummary(cert));
     cert = cert.issuerCertificate;
   }
   return chain;
+}
+
+function cachedSummary(cert: X509Certificate): CertificateSummary {
+  const cached = summaries.get(cert.fingerprint256);
+  if (cached) return structuredClone(cached);
+  const summary = summarizeX509(cert);
+  if (summaries.size >= MAX_SUMMARIES) {
+    const oldest = summaries.keys().next().value;
+    if (oldest !== undefined) summaries.delete(oldest);
+  }
+  summaries.set(cert.fingerprint256, summary);
+  return structuredClone(summary);
 }
 
 /** What the TLS library said about the chain, and the clock to judge dates by. */
