@@ -69,12 +69,26 @@ export function explainHandshakeFailure(error: unknown): HandshakeFailure {
     return failure('cipher', reason, true);
   }
   if (code === 'ECONNRESET' || /socket disconnected|connection closed/i.test(message)) {
+    const bytes = peerBytes(error);
+    if (bytes !== undefined && bytes > 0) {
+      return failure('other', `peer closed the connection during the handshake after ${bytes} ` +
+        'bytes', false);
+    }
     return failure('dropped', 'peer closed after 220, no ServerHello', false);
   }
   if (code === 'MXTLS_SMTP_TIMEOUT') {
     return failure('timeout', 'no handshake answer in time', false);
   }
   return failure('other', message, false);
+}
+
+/** How many bytes the peer sent during the handshake, when the handshake code counted them. */
+function peerBytes(error: unknown): number | undefined {
+  if (error && typeof error === 'object' && 'peerBytes' in error) {
+    const bytes = (error as { peerBytes: unknown }).peerBytes;
+    if (typeof bytes === 'number') return bytes;
+  }
+  return undefined;
 }
 
 function errorCode(error: unknown): string {

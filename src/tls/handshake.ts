@@ -30,6 +30,10 @@ export interface HandshakeOptions {
  * `code`, e.g. `ERR_SSL_UNSUPPORTED_PROTOCOL`, is what failure analysis reads).
  */
 export function handshake(socket: Socket, options: HandshakeOptions): Promise<TLSSocket> {
+  // Bytes the peer sends during the handshake tell "closed before any ServerHello" apart
+  // from "closed in the middle of the handshake".
+  const bytesBefore = socket.bytesRead;
+  const peerBytes = (): number => socket.bytesRead - bytesBefore;
   return new Promise<TLSSocket>((resolve, reject) => {
     const tlsSocket = tlsConnect({
       socket,
@@ -64,12 +68,13 @@ export function handshake(socket: Socket, options: HandshakeOptions): Promise<TL
     const onError = (error: Error): void => {
       finish(new TlsError('MXTLS_TLS_HANDSHAKE',
         `Cannot complete TLS handshake with ${options.target}: ${error.message}`,
-        { phase: 'handshake', target: options.target, cause: error }));
+        { phase: 'handshake', target: options.target,
+          cause: Object.assign(error, { peerBytes: peerBytes() }) }));
     };
     const onClose = (): void => {
       finish(new TlsError('MXTLS_TLS_HANDSHAKE',
         `Cannot complete TLS handshake with ${options.target}: connection closed`,
-        { phase: 'handshake', target: options.target, cause: closedError() }));
+        { phase: 'handshake', target: options.target, cause: closedError(peerBytes()) }));
     };
     const timer = setTimeout(() => {
       finish(new TlsError('MXTLS_SMTP_TIMEOUT',
@@ -82,8 +87,8 @@ export function handshake(socket: Socket, options: HandshakeOptions): Promise<TL
   });
 }
 
-function closedError(): Error {
-  return Object.assign(new Error('connection closed'), { code: 'ECONNRESET' });
+function closedError(peerBytes: number): Error {
+  return Object.assign(new Error('connection closed'), { code: 'ECONNRESET', peerBytes });
 }
 
 /**

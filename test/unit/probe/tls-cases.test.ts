@@ -223,3 +223,23 @@ describe('certificate verdicts', () => {
     expect(issuer?.subject).toContain('CN=mxtls Test CA');
   });
 });
+
+describe('a server that closes in the middle of the handshake', () => {
+  it('is not told as "no ServerHello"', async () => {
+    const result = await probe(async (c) => {
+      c.send('220 mx.example.com ESMTP\r\n');
+      await c.readLine();
+      c.send('250-mx.example.com\r\n250 STARTTLS\r\n');
+      await c.readLine();
+      c.send('220 Go ahead\r\n');
+      await c.rawBytes();
+      // The first bytes of a ServerHello record, then nothing.
+      c.send(Buffer.from([0x16, 0x03, 0x03, 0x00, 0x32, 0x02, 0x00, 0x00, 0x2e]));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      c.close();
+    }, { legacyRetry: false });
+    expect(result.outcome).toBe('handshake-failed');
+    expect(result.detail)
+      .toContain('peer closed the connection during the handshake after 9 bytes');
+  });
+});
