@@ -57,3 +57,10 @@ export function ratioLine(label: string, a: ToolRun | undefined, b: ToolRun | un
     pass,
   };
 }
+
+/** Client CPU per host of each tool: a figure that other load on the machine disturbs less. */
+export function cpuLine(runs: (ToolRun | undefined)[]): string {
+  const parts = runs.filter((r): r is ToolRun => r !== undefined)
+    .map((r) => `${r.tool} ${((1000 * r.cpuSeconds) / r.asked).toFixed(2)} ms`);
+  return `  client CPU per host (start-up included): ${parts.join(', ')}`;
+}

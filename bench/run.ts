@@ -22,7 +22,7 @@ import {
 } from './lab.js';
 import { killCurrent } from './measure.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
-import { formatRun, ratioLine, machineBusy, type CpuSample } from './report.js';
+import { cpuLine, formatRun, machineBusy, ratioLine, type CpuSample } from './report.js';
 import {
   mxtlsCommand,
   runBare,
@@ -42,6 +42,12 @@ const TARGET_VS_BARE = 0.7;
 const TARGET_MEMORY_MB = 200;
 
 const cleanups: (() => Promise<void> | void)[] = [];
+let interrupted = false;
+
+/** Ends the benchmark between two steps once Ctrl-C has been pressed. */
+function checkInterrupt(): void {
+  if (interrupted) throw new Error('Interrupted');
+}
 
 function say(line = ''): void {
   process.stdout.write(`${line}\n`);
@@ -74,6 +80,7 @@ async function bench(options: BenchOptions): Promise<boolean> {
   let started = performance.now();
   const fleet: PostfixInstance = await startFleet(options.hosts, certs);
   cleanups.push(() => fleet.stop());
+  checkInterrupt();
   say(`fleet: one Postfix on 127.20.0.1 … (${options.hosts} listeners, ECDSA P-256 wildcard ` +
     `*.fleet.test) up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
@@ -82,6 +89,7 @@ async function bench(options: BenchOptions): Promise<boolean> {
   const dns: DnsChild = await startDnsChild(join(ROOT, 'dist-bench/bench/dns-child.js'),
     options.hosts, zoneDomains);
   cleanups.push(() => dns.stop());
+  checkInterrupt();
   say(`dns: dns2 test server on ${dns.address} in its own process, ${zoneDomains} domains, ` +
     `up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
@@ -105,7 +113,8 @@ async function bench(options: BenchOptions): Promise<boolean> {
   const warm = await runBare(context, addresses, options.hosts);
   say(`warm-up (bare loop, not counted): ${warm.succeeded}/${warm.asked} in ` +
     `${(warm.wallMs / 1000).toFixed(2)} s${warm.valid ? '' : ` — ${warm.problem}`}`);
-  if (!warm.valid) throw new Error(`Cannot benchmark: the fleet did not answer the warm-up`);
+  checkInterrupt();
+  if (!warm.valid) throw new Error('Cannot benchmark: the fleet did not answer the warm-up');
 
   say();
   say('throughput (wall time of the whole process, start-up included):');
@@ -115,6 +124,7 @@ async function bench(options: BenchOptions): Promise<boolean> {
     // Each round starts with another tool, so that no tool always follows the same one.
     for (let i = 0; i < order.length; i += 1) {
       const tool = order[(i + round) % order.length] as ToolName;
+      checkInterrupt();
       const before: CpuSample = machineBusy();
       const dnsBefore = dns.cpuSeconds();
       const run = tool === 'mxtls' ? await runMxtls(mxtls, context, list, options.hosts)
@@ -125,6 +135,7 @@ async function bench(options: BenchOptions): Promise<boolean> {
     }
   }
 
+  checkInterrupt();
   const best = (tool: ToolName): ToolRun | undefined => runs.filter((r) => r.tool === tool &&
     r.valid).sort((a, b) => b.rate - a.rate)[0];
   const [m, f, b] = [best('mxtls'), best('posttls-finger'), best('bare loop')];
@@ -134,8 +145,10 @@ async function bench(options: BenchOptions): Promise<boolean> {
   const vsBare = ratioLine('mxtls / bare loop', m, b, TARGET_VS_BARE);
   say(vsFinger.line);
   say(vsBare.line);
+  say(cpuLine([m, f, b]));
 
   let memoryPass = true;
+  checkInterrupt();
   if (options.domainsMemory > 0) {
     say();
     const memoryList = join(dir, 'memory-domains.txt');
@@ -156,6 +169,7 @@ async function bench(options: BenchOptions): Promise<boolean> {
   }
 
   const speedPass = vsFinger.pass && vsBare.pass;
+  checkInterrupt();
   const wantProfile = options.profile === 'always' || (options.profile === 'auto' && !speedPass);
   if (wantProfile) {
     say();
@@ -191,7 +205,6 @@ async function main(): Promise<void> {
     say(USAGE);
     return;
   }
-  let interrupted = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interrupted) return;
     interrupted = true;
@@ -204,6 +217,7 @@ async function main(): Promise<void> {
     const pass = await bench(options);
     process.exitCode = pass ? 0 : 1;
   } catch (error) {
+    if (interrupted) return;
     process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
     process.exitCode = 2;
   } finally {
