@@ -26,7 +26,7 @@ import { checkDane, type PresentedChain } from './dane.js';
 import { checkMtaSts } from './mta-sts.js';
 import { checkRequireTls } from './require-tls.js';
 import { checkTlsRpt } from './tls-rpt.js';
-import { POLICY_SCHEMA, type PolicyResult, type VersionsResult } from './types.js';
+import { POLICY_SCHEMA, type DaneResult, type PolicyResult, type VersionsResult } from './types.js';
 import { enumerateVersions, type VersionOptions } from './versions.js';
 
 export * from './types.js';
@@ -65,7 +65,8 @@ export async function checkPolicies(domain: string, options: PolicyOptions): Pro
   const name = domain.trim().toLowerCase().replace(/\.$/, '');
   const { resolver, probe } = options;
   const mx = probe ? probe.exchanges.map((e) => e.host) : await plannedHosts(name, resolver);
-  const mxSecure = await isMxSecure(name, resolver);
+  const mxLookup = await mxSecurity(name, resolver, probe);
+  const mxSecure = mxLookup === 'secure';
 
   const chains = new Map<string, PresentedChain[]>();
   for (const exchange of probe?.exchanges ?? []) {
@@ -83,7 +84,8 @@ export async function checkPolicies(domain: string, options: PolicyOptions): Pro
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     }),
     checkTlsRpt(name, resolver),
-    checkDane(mx, resolver, { mxSecure, ...(probe ? { chains } : {}), now: now() }),
+    mxLookup === 'error' ? undeterminedDane(name, resolver)
+      : checkDane(mx, resolver, { mxSecure, ...(probe ? { chains } : {}), now: now() }),
   ]);
 
   const result: PolicyResult = {
@@ -106,12 +108,24 @@ async function plannedHosts(domain: string, resolver: Resolver): Promise<string[
   return plan.exchanges.map((e) => e.host);
 }
 
-async function isMxSecure(domain: string, resolver: Resolver): Promise<boolean> {
+/**
+ * Whether the MX answer was validated. A failed MX lookup (in the probe or now) is `error`:
+ * without the MX set, no TLSA question can be asked, and that is not the same as no DANE.
+ */
+async function mxSecurity(domain: string, resolver: Resolver, probe?: DomainResult):
+  Promise<'secure' | 'insecure' | 'error'> {
+  if (probe?.dns.outcome === 'error') return 'error';
   try {
-    return (await resolver.query(domain, 'MX')).authenticated;
+    return (await resolver.query(domain, 'MX')).authenticated ? 'secure' : 'insecure';
   } catch {
-    return false;
+    return 'error';
   }
+}
+
+async function undeterminedDane(domain: string, resolver: Resolver): Promise<DaneResult> {
+  return { outcome: 'indeterminate', severity: 'warning', mxSecure: false,
+    resolver: resolver.server, exchanges: [],
+    detail: `The MX lookup of ${domain} failed, so DANE cannot be judged` };
 }
 
 /** Version enumeration of every probed address, one address at a time. */

@@ -115,9 +115,8 @@ export function evaluatePolicy(
       uncovered, refused,
       detail: `Certificate does not verify under the ${policy.mode} policy, ${effect}: ${list}` };
   }
-  const hosts = options.mx.length;
   return { ...common, verdict: 'ok', severity: 'ok', uncovered, refused,
-    detail: `The ${policy.mode} policy covers all ${hosts} MX host${hosts === 1 ? '' : 's'}` +
+    detail: `The ${policy.mode} policy covers every MX host (${options.mx.join(', ')})` +
       (options.exchanges ? ' and their certificates verify' : '') };
 }
 
