@@ -4,3 +4,6 @@ import { traceCommand } from './trace.js';
 import { scanCommand } from './scan.js';
 
 export const commands: CliCommand[] = [scanCommand, traceCommand];
+import { compareCommand } from './compare.js';
+
+commands.push(compareCommand);

@@ -1,0 +1,147 @@
+/**
+ * `mxtls compare <domain> <message.eml|->`: traces a message from the partner `domain`, probes
+ * the receivers of the hand-offs that recorded no TLS (or looks them up in `--results`) and
+ * the partner's own MX, and says per hop which side did not use TLS. Exit 0 when no hand-off
+ * between providers was found unencrypted, 1 when one was, 2 for usage or input errors.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Argv } from 'yargs';
+import { compareMessage } from '../../compare/compare-message.js';
+import { liveProbeSource, savedProbeSource, type ProbeSource } from '../../compare/probe-source.js';
+import { readSavedResults } from '../../compare/saved-results.js';
+import { InputError } from '../../errors.js';
+import { DEFAULT_TIMEOUTS } from '../../probe/options.js';
+import { parseInternalNetworks } from '../../trace/analyze-trace.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { formatCompare } from '../format-compare.js';
+import { writeLine, type CliIo } from '../io.js';
+import type { CliCommand } from '../main.js';
+import { scanDomains, scanProbeOptions } from './scan.js';
+
+/** Bytes read from stdin or a file at most; far more than the header bound the parser applies. */
+const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+/** The compare command. */
+export const compareCommand: CliCommand = {
+  command: 'compare <domain> <message>',
+  describe: 'Say which side did not use TLS on each hop of a message from a partner',
+  builder: (y: Argv) =>
+    y
+      .positional('domain', { type: 'string', describe: 'The partner domain the message is from' })
+      .positional('message', {
+        type: 'string',
+        describe: 'A message file (.eml, whole message or headers only), or - for stdin',
+      })
+      .option('results', {
+        type: 'string',
+        describe: 'Use a saved scan (mxtls scan --json, or a run file under results/) instead ' +
+          'of probing (default: probe now)',
+      })
+      .option('internal-net', {
+        type: 'string',
+        array: true,
+        describe: 'A CIDR range counted as internal; repeatable; replaces the default list ' +
+          '(default: loopback, RFC 1918, 100.64/10, link-local, fc00::/7)',
+      })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'Print the result as JSON (schema mxtls.compare/1) (default: false)',
+      })
+      // TODO: these probe flags repeat the scan command's definitions (the values are parsed
+      // by its scanProbeOptions); a shared flag table would keep help texts from drifting.
+      .option('resolver', {
+        type: 'string',
+        describe: 'DNS server IP[:PORT] (default: first nameserver of /etc/resolv.conf)',
+      })
+      .option('port', { type: 'number', default: 25, describe: 'SMTP port (default: 25)' })
+      .option('helo', {
+        type: 'string',
+        describe: 'EHLO name (default: this host name if a valid FQDN, else [local address])',
+      })
+      .option('ca-file', {
+        type: 'string',
+        describe: 'PEM file of CA certificates to trust instead of the system roots',
+      })
+      .option('timeout-connect', {
+        type: 'number',
+        default: DEFAULT_TIMEOUTS.connect,
+        describe: `TCP connect timeout, ms (default: ${DEFAULT_TIMEOUTS.connect})`,
+      })
+      .option('timeout-greeting', {
+        type: 'number',
+        default: DEFAULT_TIMEOUTS.greeting,
+        describe: `Greeting timeout, ms (default: ${DEFAULT_TIMEOUTS.greeting})`,
+      })
+      .option('timeout-command', {
+        type: 'number',
+        default: DEFAULT_TIMEOUTS.command,
+        describe: `Timeout of each command reply, ms (default: ${DEFAULT_TIMEOUTS.command})`,
+      })
+      .option('timeout-handshake', {
+        type: 'number',
+        default: DEFAULT_TIMEOUTS.handshake,
+        describe: `TLS handshake timeout, ms (default: ${DEFAULT_TIMEOUTS.handshake})`,
+      }) as unknown as Argv,
+  run: runCompare,
+};
+
+async function runCompare(argv: Record<string, unknown>, io: CliIo): Promise<ExitCode> {
+  const [domain] = scanDomains({ domains: [String(argv.domain ?? '')] });
+  // yargs reads a lone `-` as an option without a name and hands the positional over empty.
+  const source = argv.message === '' || argv.message === true ? '-' : String(argv.message);
+  const nets = argv['internal-net'] as string[] | undefined;
+  const internalNetworks = nets && nets.length > 0 ? nets.map(String) : undefined;
+  // Checked before anything is read or probed, so that a bad CIDR is a usage error.
+  if (internalNetworks) parseInternalNetworks(internalNetworks);
+
+  const probes = await probeSource(argv, io);
+  const input = source === '-' ? await readStream(io.stdin) : await readMessageFile(source);
+  const result = await compareMessage(domain as string, input, {
+    source: probes,
+    ...(internalNetworks ? { internalNetworks } : {}),
+  });
+
+  if (argv.json === true) {
+    writeLine(io.stdout, JSON.stringify(result, null, 2));
+  } else {
+    for (const line of formatCompare(result)) writeLine(io.stdout, line);
+    for (const warning of result.warnings) writeLine(io.stderr, `mxtls: warning: ${warning}`);
+  }
+  return result.summary.unencryptedHops.length > 0 ? EXIT.findings : EXIT.ok;
+}
+
+/** A saved source for `--results`, else live probes built as the scan command builds them. */
+async function probeSource(argv: Record<string, unknown>, io: CliIo): Promise<ProbeSource> {
+  if (typeof argv.results === 'string') {
+    return savedProbeSource(await readSavedResults(argv.results));
+  }
+  return liveProbeSource(await scanProbeOptions(argv, io));
+}
+
+async function readMessageFile(path: string): Promise<Buffer> {
+  try {
+    const data = await readFile(path);
+    return data.length > MAX_INPUT_BYTES ? data.subarray(0, MAX_INPUT_BYTES) : data;
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new InputError(`Cannot read message "${path}": ${reason}`, error);
+  }
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream) {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      chunks.push(buffer);
+      size += buffer.length;
+      // Headers come first; past the bound the rest of the message is not needed.
+      if (size >= MAX_INPUT_BYTES) break;
+    }
+  } catch (error) {
+    throw new InputError('Cannot read the message from stdin: the stream failed', error);
+  }
+  return Buffer.concat(chunks);
+}
