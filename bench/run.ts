@@ -161,7 +161,7 @@ async function bench(options: BenchOptions): Promise<boolean> {
     const peakMb = (run.maxRssKib * 1024) / 1e6;
     memoryPass = run.valid && peakMb < TARGET_MEMORY_MB;
     say(`memory: ${options.domainsMemory} domains over ${options.hosts} hosts`);
-    say(formatRun(1, run, before, dnsCpu));
+    say(formatRun(1, run, before, dnsCpu, 'domain'));
     say(`  peak RSS ${peakMb.toFixed(1)} MB against < ${TARGET_MEMORY_MB} MB: ` +
       `${memoryPass ? 'PASS' : 'FAIL'}; DNS server busy ` +
       `${((100 * dnsCpu) / (run.wallMs / 1000)).toFixed(0)} % of one core, its peak RSS ` +
