@@ -261,7 +261,10 @@ function checkContinuity(hops: Hop[]): void {
     const names = [hop.from.helo, hop.from.rdns].map(key).filter((n) => n !== '');
     const prevHost = key(previous.by.host);
     const prevOrg = organisation(previous.by.host);
+    // A loopback sender is the previous receiver itself (a content-filter loop).
+    const loopback = hop.from.ip !== null && /^(?:127\.|::1$)/.test(hop.from.ip);
     const match =
+      loopback ||
       names.includes(prevHost) ||
       (hop.from.ip !== null && hop.from.ip === previous.by.ip) ||
       (prevOrg !== null && prevOrg === hop.fromOrganisation) ||
