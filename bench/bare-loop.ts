@@ -55,7 +55,9 @@ async function expect(socket: Socket, code: string, command?: string): Promise<v
 async function session(target: Target, context: SecureContext): Promise<void> {
   const plain = connect({ host: target.address, port: 25 });
   let secure: Socket | undefined;
-  const timer = setTimeout(() => (secure ?? plain).destroy(new Error('timeout')), SESSION_TIMEOUT_MS);
+  const timer = setTimeout(() => {
+    (secure ?? plain).destroy(new Error('timeout'));
+  }, SESSION_TIMEOUT_MS);
   try {
     await new Promise<void>((resolve, reject) => {
       plain.once('connect', resolve);

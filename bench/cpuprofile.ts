@@ -34,6 +34,8 @@ export interface ProfileRow {
 export interface ProfileSummary {
   totalMs: number;
   idleMs: number;
+  /** Samples put in coarse jobs by the nearest frame on their stack that names one. */
+  byJob: ProfileRow[];
   bySelf: ProfileRow[];
   byKind: ProfileRow[];
   /** Inclusive time of functions in mxtls's own code (src/ compiled into dist/). */
@@ -59,6 +61,27 @@ function kindOf(frame: CallFrame): string {
   return url;
 }
 
+/** Coarse jobs, tried from the sampled frame towards the root; the first match wins. */
+const JOBS: [string, (frame: CallFrame) => boolean][] = [
+  ['idle', (f) => f.functionName === '(idle)'],
+  ['garbage collection', (f) => f.functionName === '(garbage collector)'],
+  ['DNS (resolver, dns2, dgram)',
+    (f) => /\/src\/dns\/|node_modules\/dns2\/|^node:dgram/.test(f.url)],
+  ['TLS and certificates', (f) => /\/src\/tls\/|^node:_tls|^node:tls|internal\/crypto/.test(f.url)],
+  ['SMTP session and sockets', (f) => /\/src\/smtp\/|^node:net|internal\/net/.test(f.url)],
+  ['probe results and verdicts', (f) => /\/src\/probe\//.test(f.url)],
+  ['scan engine and output', (f) => /\/src\/(scan|cli)\/|scan-driver/.test(f.url)],
+  ['start-up (module loading)', (f) => /^node:internal\/(modules|bootstrap|deps\/cjs)/.test(f.url)],
+];
+
+function jobOf(stack: CallFrame[]): string {
+  for (const frame of stack) {
+    for (const [name, test] of JOBS) if (test(frame)) return name;
+  }
+  const leaf = stack[0];
+  return leaf?.url === '' ? 'native, unattributed' : 'other JavaScript';
+}
+
 function isOwn(url: string): boolean {
   return /\/dist(-bench)?\/(src\/)?[a-z]+\/[^/]+\.js$/.test(url) && !url.includes('node_modules');
 }
@@ -79,6 +102,7 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
   const self = new Map<string, number>();
   const kind = new Map<string, number>();
   const inclusive = new Map<string, number>();
+  const job = new Map<string, number>();
   let totalMs = 0;
   let idleMs = 0;
   for (let i = 0; i < profile.samples.length; i += 1) {
@@ -91,19 +115,29 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
     add(self, frameName(node.callFrame), ms);
     add(kind, kindOf(node.callFrame), ms);
     const seen = new Set<string>();
+    const stack: CallFrame[] = [];
     for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
       const frame = (byId.get(id) as ProfileNode).callFrame;
+      stack.push(frame);
       if (!isOwn(frame.url)) continue;
       const name = frameName(frame);
       // Recursion must not count one sample twice for the same function.
       if (!seen.has(name)) inclusive.set(name, (inclusive.get(name) ?? 0) + ms);
       seen.add(name);
     }
+    add(job, jobOf(stack), ms);
   }
   const rows = (map: Map<string, number>): ProfileRow[] => [...map]
     .sort((a, b) => b[1] - a[1]).slice(0, top)
     .map(([name, ms]) => ({ name, ms, share: totalMs > 0 ? ms / totalMs : 0 }));
-  return { totalMs, idleMs, bySelf: rows(self), byKind: rows(kind), ownInclusive: rows(inclusive) };
+  return {
+    totalMs,
+    idleMs,
+    byJob: rows(job),
+    bySelf: rows(self),
+    byKind: rows(kind),
+    ownInclusive: rows(inclusive),
+  };
 }
 
 function add(map: Map<string, number>, key: string, ms: number): void {
@@ -121,6 +155,8 @@ export function formatProfile(summary: ProfileSummary): string {
   return [
     `profiled ${summary.totalMs.toFixed(0)} ms: busy ${busy.toFixed(0)} ms, idle ` +
       `${summary.idleMs.toFixed(0)} ms (${(100 * summary.idleMs / summary.totalMs).toFixed(1)} %)`,
+    ...table('by job (nearest frame on the stack that names one; async stacks are cut):',
+      summary.byJob),
     ...table('self time by kind of code:', summary.byKind),
     ...table('self time by function:', summary.bySelf),
     ...table('inclusive time of mxtls functions:', summary.ownInclusive),

@@ -33,13 +33,15 @@ export function formatRun(round: number, run: ToolRun, before: CpuSample, dnsCpu
   const busy = after.total > before.total
     ? (100 * (after.busy - before.busy)) / (after.total - before.total) : 0;
   const seconds = run.wallMs / 1000;
+  const perUnit = ((1000 * run.cpuSeconds) / run.asked).toFixed(2);
+  const dns = ((100 * dnsCpu) / seconds).toFixed(0);
+  const output = run.outputBytes === undefined ? ''
+    : `  output ${(run.outputBytes / run.asked).toFixed(0)} bytes/${unit}`;
   const line = `  round ${round}  ${run.tool.padEnd(14)} ${run.succeeded}/${run.asked} verified ` +
     `${seconds.toFixed(2).padStart(7)} s ${run.rate.toFixed(1).padStart(7)} ${unit}s/s\n` +
-    `           peak RSS ${mib(run.maxRssKib)} (largest process), ${mib(run.treeRssKib)} (whole tree)  ` +
-    `cpu ${run.cpuSeconds.toFixed(2)} s (${((1000 * run.cpuSeconds) / run.asked).toFixed(2)} ` +
-    `ms/${unit})  machine busy ${busy.toFixed(0)} %  dns ${((100 * dnsCpu) / seconds).toFixed(0)} %` +
-    (run.outputBytes === undefined ? '' : `  output ${(run.outputBytes / run.asked).toFixed(0)} ` +
-      `bytes/${unit}`);
+    `           peak RSS ${mib(run.maxRssKib)} (largest process), ` +
+    `${mib(run.treeRssKib)} (whole tree)  cpu ${run.cpuSeconds.toFixed(2)} s ` +
+    `(${perUnit} ms/${unit})  machine busy ${busy.toFixed(0)} %  dns ${dns} %${output}`;
   return run.valid ? line : `${line}\n    INVALID: ${run.problem}`;
 }
 
