@@ -32,7 +32,8 @@ Promise<HostResult> {
   const started = performance.now();
   const first = await attempt(target, options, DEFAULT_PROFILE);
   let result = first.result;
-  if (first.failure?.legacyMayHelp && options.legacyRetry !== false) {
+  const retry = first.failure?.legacyMayHelp && options.legacyRetry !== false;
+  if (retry && !options.signal?.aborted) {
     const second = await attempt(target, options, LEGACY_PROFILE);
     result = mergeLegacy(first, second);
   }
@@ -127,6 +128,11 @@ Promise<Attempt> {
     }
   } catch (error) {
     failure = classifyFailure(error, session.phase, result);
+    if (options.signal?.aborted) {
+      // Not the server's doing: the caller stopped the probe (Ctrl-C, a deadline).
+      failure = undefined;
+      finish(result, 'timeout', `probe aborted during ${session.phase}`, true);
+    }
   }
   result.timings = { ...session.timings, total: performance.now() - started };
   if (session.greeting && !result.greeting) result.greeting = session.greeting;

@@ -233,7 +233,7 @@ export class ReplyReader {
   /**
    * Throws away every byte read so far and stops reading. Called after the STARTTLS 220:
    * anything the server (or a man in the middle) sent after it in plaintext must not be
-   * taken as a reply of the encrypted session.
+   * taken as a reply of the encrypted session. A read still waiting is rejected as closed.
    */
   detach(): void {
     this.stream.off('data', this.onData);
@@ -242,10 +242,9 @@ export class ReplyReader {
     this.stream.off('error', this.onError);
     this.queue = [];
     this.parser.reset();
-    if (this.waiter) {
-      clearTimeout(this.waiter.timer);
-      this.waiter = undefined;
-    }
+    this.closed = true;
+    const waiter = this.takeWaiter();
+    if (waiter) waiter.reject(this.closedError(waiter.phase));
   }
 
   private receive(chunk: Buffer): void {

@@ -56,6 +56,26 @@ export function addressLiteral(address: string): string {
 let machineName: string | null | undefined;
 
 /**
+ * Open sessions per abort signal. A bulk scan shares one signal among hundreds of sessions;
+ * one listener per signal (not per session) keeps Node from warning about a listener leak.
+ */
+const sessionsBySignal = new WeakMap<AbortSignal, Set<SmtpSession>>();
+
+function watchSignal(signal: AbortSignal, session: SmtpSession): void {
+  let sessions = sessionsBySignal.get(signal);
+  if (!sessions) {
+    const open = new Set<SmtpSession>();
+    sessions = open;
+    sessionsBySignal.set(signal, open);
+    signal.addEventListener('abort', () => {
+      for (const each of open) each.close();
+      open.clear();
+    }, { once: true });
+  }
+  sessions.add(session);
+}
+
+/**
  * The default EHLO argument: this machine's host name when it is a valid FQDN, else the
  * address literal of the local end of the connection (a bare "localhost" or a name with an
  * underscore gets EHLO refused by strict servers).
@@ -100,13 +120,14 @@ export class SmtpSession {
   tlsSocket?: TLSSocket;
   /** The phase the session is in or failed in. */
   phase: Phase = 'connect';
+  /** True once close() ran; nothing more is sent. */
+  closed = false;
 
   private readonly options: SessionOptions;
   private readonly clock: () => number;
   private socket?: Socket | TLSSocket;
   private rawSocket?: Socket;
   private reader?: ReplyReader;
-  private readonly onAbort = (): void => this.close();
 
   constructor(target: HostTarget, options: SessionOptions = {}) {
     this.target = target;
@@ -116,13 +137,14 @@ export class SmtpSession {
     this.label = `${this.serverName}[${target.address}]:${target.port}`;
     this.transcript = options.transcript ? [] : undefined;
     this.clock = options.clock ?? (() => performance.now());
-    options.signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (options.signal) watchSignal(options.signal, this);
   }
 
   /** Opens the TCP connection. Throws SmtpError `MXTLS_SMTP_CONNECT` or `MXTLS_SMTP_TIMEOUT`. */
   async connect(): Promise<void> {
     this.phase = 'connect';
     if (this.options.signal?.aborted) throw this.abortError();
+    if (this.closed) throw this.abortError();
     const started = this.clock();
     const socket = netConnect({
       host: this.target.address,
@@ -152,13 +174,20 @@ export class SmtpSession {
         reject(new SmtpError('MXTLS_SMTP_CONNECT', `Cannot connect to ${this.label}: ` +
           `${error.message}`, { phase: 'connect', target: this.label, cause: error }));
       };
+      // close() during the connect (an abort) must end the wait at once.
+      const onClose = (): void => {
+        cleanup();
+        reject(this.abortError());
+      };
       const cleanup = (): void => {
         clearTimeout(timer);
         socket.off('connect', onConnect);
         socket.off('error', onError);
+        socket.off('close', onClose);
       };
       socket.once('connect', onConnect);
       socket.once('error', onError);
+      socket.once('close', onClose);
     });
     this.reader = new ReplyReader(socket, this.options.limits, this.label);
     this.timings.connect = this.clock() - started;
@@ -276,7 +305,8 @@ export class SmtpSession {
 
   /** Drops the connection at once. */
   close(): void {
-    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.closed = true;
+    if (this.options.signal) sessionsBySignal.get(this.options.signal)?.delete(this);
     this.reader?.detach();
     this.socket?.destroy();
     this.rawSocket?.destroy();

@@ -125,3 +125,47 @@ describe('connection failures', () => {
     expect(result.temporary).toBe(true);
   });
 });
+
+describe('aborting', () => {
+  it('ends a probe stuck on a silent server as soon as the signal aborts', async () => {
+    server = await startSmtpServer(async (c) => {
+      await c.quietFor(5000);
+    });
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 200);
+    const result = await probeHost(
+      { host: 'mx.example.com', address: '127.0.0.1', family: 4, port: server.port },
+      { helo: 'probe.example.net', signal: controller.signal },
+    );
+    expect(result.outcome).toBe('timeout');
+    expect(result.detail).toBe('probe aborted during greeting');
+    expect(result.temporary).toBe(true);
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  it('shares one abort listener among many sessions (no leak warning)', async () => {
+    server = await startSmtpServer(async (c) => {
+      c.send('220 mx.example.com ESMTP\r\n');
+      await c.readLine();
+      c.send('250 mx.example.com\r\n');
+      await c.readLine();
+      c.send('221 bye\r\n');
+    });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    const signal = new AbortController().signal;
+    try {
+      const results = await Promise.all(Array.from({ length: 20 }, () => probeHost(
+        { host: 'mx.example.com', address: '127.0.0.1', family: 4, port: server!.port },
+        { helo: 'probe.example.net', signal },
+      )));
+      expect(results.map((r) => r.outcome)).toEqual(Array(20).fill('starttls-not-offered'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});

@@ -152,3 +152,12 @@ describe('ReplyReader', () => {
     expect(reader.hasBuffered).toBe(false);
   });
 });
+
+describe('ReplyReader.detach', () => {
+  it('rejects a read that is still waiting, instead of leaving it hanging', async () => {
+    const reader = new ReplyReader(fakeSocket());
+    const pending = reader.read('greeting', 60_000);
+    reader.detach();
+    await expect(pending).rejects.toMatchObject({ code: 'MXTLS_SMTP_CLOSED', phase: 'greeting' });
+  });
+});
