@@ -16,3 +16,4 @@ export { matchesDnsName, matchesHost, normalizeHostName } from './tls/name-match
 export * from './policy/index.js';
 export * from './trace/index.js';
 export { probeDomain, probeHostByName } from './probe/domain.js';
+export * from './scan/index.js';

@@ -97,16 +97,17 @@ export async function* scanDomains(
         if (next.done) exhausted = true;
         else start(next.value);
       }
-      while (ready.length > 0) {
-        yield ready.shift() as DomainResult;
-        if (signal.aborted) break;
+      // One result at a time, then back to filling: the slot it held is free again.
+      const result = ready.shift();
+      if (result !== undefined) {
+        yield result;
+        continue;
       }
-      if ((exhausted || signal.aborted) && running === 0) break;
-      if (ready.length === 0) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-      }
+      // Nothing ready and nothing running: the list is done, failed or the scan aborted.
+      if (running === 0) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
     }
     if (failure && !signal.aborted) throw failure.error;
   } finally {

@@ -40,6 +40,23 @@ describe('scanDomains', () => {
     expect(maxAhead).toBeLessThanOrEqual(9);
   });
 
+  it('goes on when every probe in flight finishes at the same moment', async () => {
+    const shared = Promise.resolve();
+    let count = 0;
+    const list = Array.from({ length: 100 }, (_, i) => `d${i}.test`);
+    for await (const r of scanDomains(list, {
+      concurrency: 16,
+      probeDomain: async (d) => {
+        await shared;
+        return domainResult(d);
+      },
+    })) {
+      expect(r.verdict).toBe('verified-tls');
+      count += 1;
+    }
+    expect(count).toBe(100);
+  });
+
   it('yields each result as it finishes, not in list order', async () => {
     const delays: Record<string, number> = { 'slow.test': 300, 'fast.test': 1 };
     const order: string[] = [];
