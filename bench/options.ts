@@ -25,7 +25,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --hosts N            TLS listeners on 127.20.x.y:25, one domain each (default 500)
   --concurrency N      sessions at once, for every tool (default 32)
   --domains-memory N   domains of the memory run, sharing the hosts; 0 skips it (default 100000)
-  --rounds N           repetitions of each throughput run; the best is compared (default 2)
+  --rounds N           repetitions of each throughput run; the best is compared (default 3)
   --profile MODE       auto | always | never: CPU profile of an extra mxtls run (default auto)
   --quick              a small run: 50 hosts, concurrency 16, 5000 domains, 1 round
   --keep               keep the temporary directory (default: removed)
@@ -64,7 +64,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     hosts: quick ? 50 : 500,
     concurrency: quick ? 16 : 32,
     domainsMemory: quick ? 5000 : 100_000,
-    rounds: quick ? 1 : 2,
+    rounds: quick ? 1 : 3,
     profile: 'auto',
     keep: flag(raw.get('keep')),
     forceDriver: flag(raw.get('driver')),
