@@ -14,7 +14,6 @@ import type { HostProbeOptions, HostTarget } from './options.js';
 import { classifyFailure, finish } from './outcome.js';
 import type { HostResult, TlsSession } from './types.js';
 
-
 /** What one attempt ended with, beside the result: the handshake failure, if there was one. */
 interface Attempt {
   result: HostResult;

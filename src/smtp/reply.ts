@@ -230,6 +230,12 @@ export class ReplyReader {
     });
   }
 
+  /** Takes the leading replies with `code` that arrived unasked, oldest first. */
+  takeQueued(code: number): Reply[] {
+    const end = this.queue.findIndex((reply) => reply.code !== code);
+    return this.queue.splice(0, end === -1 ? this.queue.length : end);
+  }
+
   /**
    * Throws away every byte read so far and stops reading. Called after the STARTTLS 220:
    * anything the server (or a man in the middle) sent after it in plaintext must not be

@@ -212,6 +212,10 @@ export class SmtpSession {
     this.phase = 'greeting';
     const started = this.clock();
     const reply = await this.receive('greeting', this.timeouts.greeting);
+    // Some servers send each banner line as a reply of its own ("220 a", "220 b"); those
+    // already here belong to the greeting, not to the answer of the EHLO still to come.
+    // TODO: banner lines that arrive after EHLO was sent are still read as its reply.
+    for (const extra of this.reader?.takeQueued(reply.code) ?? []) reply.lines.push(...extra.lines);
     this.timings.greeting = this.clock() - started;
     this.greeting = reply;
     if (reply.code !== 220) throw this.rejected('greeting', 'read greeting', reply);

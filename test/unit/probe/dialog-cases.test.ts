@@ -319,3 +319,15 @@ describe('plaintext injected after the STARTTLS 220', () => {
     expect(result.transcript).toContain('(plaintext bytes after the STARTTLS 220 discarded)');
   });
 });
+
+describe('a banner sent as several one-line replies', () => {
+  it('is read as one greeting, so the EHLO reply is the EHLO reply', async () => {
+    const result = await probe(async (c) => {
+      c.send('220 mx.example.com ESMTP\r\n220 Second banner line\r\n');
+      await esmtpScript({ greeting: '' })(c);
+    });
+    expect(result.greeting?.lines).toEqual(['mx.example.com ESMTP', 'Second banner line']);
+    expect(result.outcome).toBe('starttls-refused');
+    expect(result.hello?.command).toBe('EHLO');
+  });
+});

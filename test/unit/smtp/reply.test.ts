@@ -161,3 +161,14 @@ describe('ReplyReader.detach', () => {
     await expect(pending).rejects.toMatchObject({ code: 'MXTLS_SMTP_CLOSED', phase: 'greeting' });
   });
 });
+
+describe('ReplyReader.takeQueued', () => {
+  it('takes only the leading replies with the code and leaves the rest to read', async () => {
+    const socket = fakeSocket();
+    const reader = new ReplyReader(socket);
+    socket.push('220 a\r\n220 b\r\n554 go away\r\n');
+    await expect(reader.read('greeting', 1000)).resolves.toMatchObject({ lines: ['a'] });
+    expect(reader.takeQueued(220)).toEqual([{ code: 220, lines: ['b'] }]);
+    await expect(reader.read('ehlo', 1000)).resolves.toMatchObject({ code: 554 });
+  });
+});
