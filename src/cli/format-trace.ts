@@ -20,10 +20,10 @@ export function formatTrace(trace: Trace): string[] {
   for (const hop of trace.hops) {
     const from = hop.from === null ? '(local)' : (senderName(hop) ?? '?');
     const by = hop.by?.host ?? hop.by?.ip ?? '?';
-    const delay = hop.delaySeconds === null ? '' : `  +${formatSeconds(hop.delaySeconds)}`;
-    lines.push(
-      sanitize(`${String(hop.index).padStart(2)}  ${from} → ${by}  ${describeVerdict(hop)}${delay}`),
-    );
+    const seconds = hop.delaySeconds;
+    const delay = seconds === null ? '' : `  ${seconds >= 0 ? '+' : ''}${formatSeconds(seconds)}`;
+    const number = String(hop.index).padStart(2);
+    lines.push(sanitize(`${number}  ${from} → ${by}  ${describeVerdict(hop)}${delay}`));
     const why = hop.internal ? hop.internalReason : null;
     if (why) lines.push(sanitize(`      ${why}`));
     for (const note of hop.notes) lines.push(sanitize(`      ${note}`, 300));

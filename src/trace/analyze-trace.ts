@@ -128,6 +128,7 @@ function buildHop(field: ReceivedField, index: number, networks: readonly Networ
     byHost: key(by?.host),
     byComments: byClause?.comments ?? [],
     withText: withText ?? '',
+    fromComments: fromClause?.comments ?? [],
     comments: clauses.flatMap((c) => c.comments),
   };
   const hop: Hop = {

@@ -13,7 +13,7 @@ export const MAX_FIELD_LENGTH = 64 * 1024;
 
 /** The Received fields of a message, with what was left out. */
 export interface TraceFields {
-  /** Field bodies (text after `Received:`), unfolded, in the order of the message (newest first). */
+  /** Field bodies (text after `Received:`), unfolded, in message order (newest first). */
   received: string[];
   warnings: string[];
   skippedHeaderBytes: number;

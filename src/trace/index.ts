@@ -33,7 +33,12 @@ export { readTraceFields, type TraceFields, type HeaderLimits } from './header-f
 export { parseReceived, tokenizeReceived } from './received-field.js';
 export { parseTraceDate } from './trace-date.js';
 export { parseAddress, parseNetwork, inNetworks, DEFAULT_INTERNAL_NETWORKS } from './addresses.js';
-export { readTlsMarkers, normaliseVersion, isCipherToken, VERSION_NOT_STATED } from './tls-markers.js';
+export {
+  readTlsMarkers,
+  normaliseVersion,
+  isCipherToken,
+  VERSION_NOT_STATED,
+} from './tls-markers.js';
 export type { TlsMarkers } from './tls-markers.js';
 export { RECORDERS, UNKNOWN_RECORDER, recogniseRecorder } from './recorders.js';
 export type { RecorderRule, RecorderContext } from './recorders.js';

@@ -83,7 +83,10 @@ function delimitedEnd(body: string, open: number, close: string): number {
 }
 
 /** Finds the matching `)` of the comment opened at `open`, honouring nesting and `\` escapes. */
-function commentEnd(body: string, open: number): { close: number; next: number; unclosed: boolean } {
+function commentEnd(
+  body: string,
+  open: number,
+): { close: number; next: number; unclosed: boolean } {
   let depth = 0;
   for (let i = open; i < body.length; i += 1) {
     const c = body[i];

@@ -18,6 +18,8 @@ export interface RecorderContext {
   byComments: string[];
   /** The with clauses' words and `(comments)`, joined by spaces. */
   withText: string;
+  /** The from clause's comments, e.g. "HELO x", "192.0.2.1", "rdns [192.0.2.1]". */
+  fromComments: string[];
   /** Every comment of the field. */
   comments: string[];
 }
@@ -28,6 +30,7 @@ export interface RecorderRule {
   name: string;
   byComment?: RegExp;
   withText?: RegExp;
+  fromComment?: RegExp;
   /** Registrable domains (public-suffix based) of by-hosts that run this dialect. */
   byDomains?: string[];
   /** A pattern on the by-host for names the domain list cannot express. */
@@ -136,14 +139,6 @@ export const RECORDERS: readonly RecorderRule[] = [
     note: 'writes ESMTPS and (TLSv1.3:<cipher>:<bits>:<verify>)',
   },
   {
-    id: 'qmail',
-    name: 'qmail',
-    byComment: /^qmail\b/i,
-    withText: /\bencrypted\b/i,
-    recordsTls: 'with-option',
-    note: 'only qmail with a TLS patch writes "with <cipher> encrypted SMTP"',
-  },
-  {
     id: 'haraka',
     name: 'Haraka',
     byComment: /^Haraka\b/i,
@@ -202,6 +197,22 @@ export const RECORDERS: readonly RecorderRule[] = [
     note: 'current relays write (using TLSv1.2 …) and ESMTPS; the old "with comcast" never did',
   },
   {
+    id: 'wp-smtpd',
+    name: 'WP-SMTPD (wp.pl, o2.pl)',
+    byComment: /^WP-SMTPD$/i,
+    recordsTls: 'always',
+    note: 'writes "with <cipher> encrypted SMTP" when TLS was used',
+  },
+  {
+    // Late in the table: only the shape of the from part gives qmail away, and servers named
+    // by earlier rows write similar shapes.
+    id: 'qmail',
+    name: 'qmail',
+    fromComment: /^(?:\S+@)?\d{1,3}(?:\.\d{1,3}){3}$/,
+    recordsTls: 'with-option',
+    note: 'only qmail with a TLS patch writes "with <cipher> encrypted SMTP"',
+  },
+  {
     id: 'never',
     name: 'server without a TLS form',
     byComment: /^(?:Coremail|Cyrus|Dovecot|LISTSERV|Totemo|MEProxy|LMTPProxy|EarthLink)\b/i,
@@ -238,6 +249,9 @@ export function recogniseRecorder(context: RecorderContext): RecorderMatch {
 function matchesRule(rule: RecorderRule, context: RecorderContext, domain: string | null): boolean {
   if (rule.byComment && context.byComments.some((c) => rule.byComment?.test(c))) return true;
   if (rule.withText?.test(context.withText)) return true;
+  if (rule.fromComment && context.fromComments.some((c) => rule.fromComment?.test(c))) {
+    return true;
+  }
   if (rule.byHost?.test(context.byHost)) return true;
   if (rule.byDomains && rule.byDomains.some((d) => d === domain || context.byHost === d)) {
     return true;

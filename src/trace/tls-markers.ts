@@ -37,7 +37,13 @@ const TLS_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 // Phrases in a comment that say the session was not encrypted.
-const NEGATIVE = /\b(?:not using|without|no)\s+(?:tls|ssl|starttls|encryption)\b|\bunencrypted\b|\bnot encrypted\b|\bplain-?text\b|\bclear-?text\b/i;
+const NEGATIVE = new RegExp(
+  [
+    '\\b(?:not using|without|no)\\s+(?:tls|ssl|starttls|encryption)\\b',
+    '\\b(?:unencrypted|not encrypted|plain-?text|clear-?text)\\b',
+  ].join('|'),
+  'i',
+);
 
 // A protocol version token: TLSv1.2, TLS1_3, TLS1.2, TLS-1.0, TLSv1, SSLv3, TLSv1/SSLv3.
 const VERSION_TOKEN = /^(?:TLS|SSL)v?[-_]?\d(?:[._]?\d)?(?:\/(?:TLS|SSL)v?\d(?:[._]?\d)?)?$/i;

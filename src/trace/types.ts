@@ -11,7 +11,8 @@
  *       "from": { "helo": "mail.example.org", "rdns": "mail.example.org", "ip": "192.0.2.1",
  *                 "text": "mail.example.org (mail.example.org [192.0.2.1])" } | null,
  *       "by": { "host": "mx.example.com", "ip": null, "software": "Postfix" } | null,
- *       "via": null, "with": "ESMTPS", "withText": "ESMTPS", "id": "4AbC", "for": "<u@example.com>",
+ *       "via": null, "with": "ESMTPS", "withText": "ESMTPS", "id": "4AbC",
+ *       "for": "<u@example.com>",
  *       "date": "2025-08-16T11:00:00.000Z" | null,  // ISO 8601 in UTC
  *       "dateText": "Sat, 16 Aug 2025 11:00:00 +0000" | null,
  *       "delaySeconds": 2 | null,    // since the previous hop that has a date
@@ -122,14 +123,19 @@ export interface TlsEvidence {
   cipher: string | null;
   bits: number | null;
   keyExchange: string | null;
-  /** Certificate verification as recorded: sendmail's `verify=` value or Postfix's "verified OK". */
+  /** Certificate verification as recorded: sendmail's `verify=` or Postfix's "verified OK". */
   verify: string | null;
   /** The raw texts that the rules matched, for a reader to check. */
   markers: string[];
 }
 
 /** The TLS verdict of one hop. */
-export type Verdict = 'encrypted' | 'not-encrypted' | 'not-recorded' | 'internal' | 'not-applicable';
+export type Verdict =
+  | 'encrypted'
+  | 'not-encrypted'
+  | 'not-recorded'
+  | 'internal'
+  | 'not-applicable';
 
 /** Whether a hop's sender is the previous hop's receiver. */
 export type Continuity = 'match' | 'gap' | 'unknown';

@@ -32,8 +32,9 @@ export const traceCommand: CliCommand = {
         describe: 'Print the result as JSON (schema mxtls.trace/1) (default: false)',
       })
       .option('internal-net', {
+        // Not `array: true`: that would swallow the message path after the range. Repeating
+        // the option still gives an array.
         type: 'string',
-        array: true,
         describe:
           'A CIDR range counted as internal; repeatable; replaces the default list ' +
           '(default: loopback, RFC 1918, 100.64/10, link-local, fc00::/7)',
@@ -44,8 +45,9 @@ export const traceCommand: CliCommand = {
 async function runTrace(argv: Record<string, unknown>, io: CliIo): Promise<ExitCode> {
   // yargs reads a lone `-` as an option without a name and hands the positional over empty.
   const source = argv.message === '' || argv.message === true ? '-' : String(argv.message);
-  const nets = argv['internal-net'] as string[] | undefined;
-  const internalNetworks = nets && nets.length > 0 ? nets.map(String) : undefined;
+  const given = argv['internal-net'] as string | string[] | undefined;
+  const nets = given === undefined ? [] : ([] as string[]).concat(given).map(String);
+  const internalNetworks = nets.length > 0 ? nets : undefined;
   // Checked here so that a bad CIDR is a usage error before any input is read.
   if (internalNetworks) parseInternalNetworks(internalNetworks);
 

@@ -134,7 +134,7 @@ describe('C25: Exim protocols, old tuple and new tls form, UTF8 names', () => {
     ].join('\n'),
   );
 
-  it('reads hop 1 (top): lower-case esmtpsa with the old tuple, authenticated, HELO DESKTOP1', () => {
+  it('reads hop 1 (top): esmtpsa with the old tuple, authenticated, HELO DESKTOP1', () => {
     const h = fromTop(trace, 1);
     expect(h.with).toBe('esmtpsa');
     expect(h.authenticated).toBe(true);

@@ -171,7 +171,9 @@ describe('header reading', () => {
         'Received: from a.example.org\r\n\tby b.example.com; 1 Jan 2020 00:00 +0000\r\n' +
         'Subject: x\r\n\r\nReceived: from body.example by body.example; x\r\n',
     );
-    expect(fields.received).toEqual([' from a.example.org\tby b.example.com; 1 Jan 2020 00:00 +0000']);
+    expect(fields.received).toEqual([
+      ' from a.example.org\tby b.example.com; 1 Jan 2020 00:00 +0000',
+    ]);
     expect(fields.malformedLines).toBe(0);
   });
 

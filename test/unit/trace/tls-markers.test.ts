@@ -81,8 +81,9 @@ describe('readTlsMarkers', () => {
       128],
     ['OpenSMTPD tuple', 'by mail.example.org (OpenSMTPD) with ESMTPS id 96f08978 ' +
       '(TLSv1.3:TLS_AES_256_GCM_SHA384:256:NO)', 'TLS 1.3', 'TLS_AES_256_GCM_SHA384', 256],
-    ['Exim GnuTLS tuple', 'by l.example.com with esmtpsa (TLS1.2:ECDHE_RSA_AES_128_GCM_SHA256:128)' +
-      ' (Exim 4.90_1)', 'TLS 1.2', 'ECDHE_RSA_AES_128_GCM_SHA256', 128],
+    ['Exim GnuTLS tuple', 'by l.example.com with esmtpsa ' +
+      '(TLS1.2:ECDHE_RSA_AES_128_GCM_SHA256:128) (Exim 4.90_1)', 'TLS 1.2',
+      'ECDHE_RSA_AES_128_GCM_SHA256', 128],
     ['Exim 3 cipher comment', 'by s.example.net with esmtp (Cipher TLSv1:DES-CBC3-SHA:168)',
       'TLS 1.0', 'DES-CBC3-SHA', 168],
     ['Mimecast', 'by relay.mimecast.com with ESMTP with STARTTLS (version=TLSv1.3, ' +

@@ -33,8 +33,13 @@ describe('mxtls trace', () => {
     const code = await main(['trace', fixture], io);
     const lines = out().split('\n');
     expect(code).toBe(1);
-    expect(lines[0]).toMatch(/^ 1 {2}BAY403-EAS373 → bay0-omc4-s14\.bay0\.outlook\.com {2}not recorded/);
-    expect(lines[1]).toMatch(/^ 2 {2}bay0-omc4-s14\.bay0\.hotmail\.com → dispatch1-us1\.ppe-hosted\.com\.ppe-hosted\.com {2}NOT ENCRYPTED/);
+    expect(lines[0]).toBe(
+      ' 1  BAY403-EAS373 → bay0-omc4-s14.bay0.outlook.com  not recorded (Microsoft SMTPSVC)',
+    );
+    expect(lines[1]).toBe(
+      ' 2  bay0-omc4-s14.bay0.hotmail.com → dispatch1-us1.ppe-hosted.com.ppe-hosted.com  ' +
+        'NOT ENCRYPTED (Proofpoint Essentials records TLS)  -1 s',
+    );
     expect(out()).toContain(
       ' 3  dispatch1-us1.ppe-hosted.com → abc.luxsci.com  encrypted ' +
         '(SSL/TLS (version not stated), DHE-RSA-AES256-SHA, 256 bits)',
@@ -63,7 +68,7 @@ describe('mxtls trace', () => {
     expect(result.summary.unencryptedHandoffs).toEqual([2]);
   });
 
-  it('reads the message from stdin with - and exits 0 when every hand-off is encrypted', async () => {
+  it('reads stdin with - and exits 0 when every hand-off is encrypted', async () => {
     const message = [
       'Received: from mail.example.org (mail.example.org [192.0.2.10])',
       '\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))',
@@ -82,6 +87,20 @@ describe('mxtls trace', () => {
     const code = await main(['trace', join(import.meta.dirname, 'no-such-file.eml')], io);
     expect(code).toBe(2);
     expect(err()).toContain('Cannot read message');
+  });
+
+  it('takes repeated --internal-net ranges before the message path', async () => {
+    const lab = join(import.meta.dirname, '../../fixtures/received/loopback-lab-handoffs.eml');
+    const { io, out } = bufferIo();
+    const code = await main(
+      ['trace', '--internal-net', '127.0.0.1/32', '--internal-net', '::1/128', lab],
+      io,
+    );
+    expect(code).toBe(1);
+    expect(out()).toContain(' 1  client.partner.test → mx.filter.test  NOT ENCRYPTED');
+    const fallback = bufferIo();
+    expect(await main(['trace', lab], fallback.io)).toBe(0);
+    expect(fallback.out()).toContain('No hand-offs between providers were found');
   });
 
   it('exits 2 on an --internal-net value that is not a CIDR', async () => {
