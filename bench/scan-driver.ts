@@ -1,90 +1,40 @@
 /**
- * A stand-in for `mxtls scan --file LIST --json` while the CLI has no bulk scan: the same
- * library pieces the bulk scanner is built from (streaming list reader, resolver, shared host
- * pool, bounded-concurrency scanner), one JSON line per domain on stdout.
+ * A stand-in for `mxtls scan --file LIST --json --no-save` while the scan command does not
+ * take `--file` yet: it runs the bulk mode's own runner (src/cli/scan-bulk.ts) with the probe
+ * options the scan command builds, so only the yargs layer is left out.
  *   node scan-driver.js LIST RESOLVER CA_FILE CONCURRENCY
- * It uses src/probe/domain.ts's probeDomain once that exists, else a minimal domain probe of
- * its own (resolve the MX plan, probe every address through the pool).
+ * Exit codes as the CLI's: 0 all verified, 1 findings, 2 usage or input, 130 interrupted.
  */
-import { readFileSync } from 'node:fs';
-
-import { createResolver } from '../src/dns/resolver.js';
-import { resolveMailHosts } from '../src/dns/mx.js';
-import type { Resolver } from '../src/dns/types.js';
-import { probeHost } from '../src/probe/host.js';
-import type { DomainProbeOptions } from '../src/probe/options.js';
-import { SCAN_SCHEMA, type DomainResult, type ExchangeResult } from '../src/probe/types.js';
-import { scanDomains } from '../src/scan/bulk.js';
-import { openDomainList, readDomainList } from '../src/scan/domain-list.js';
-import { createHostPool } from '../src/scan/host-pool.js';
-
-type ProbeDomain = (domain: string, options: DomainProbeOptions) => Promise<DomainResult>;
-
-/** probeDomain from the library when a colleague has written it; undefined until then. */
-async function libraryProbeDomain(): Promise<ProbeDomain | undefined> {
-  // A computed specifier, so that this file compiles before src/probe/domain.ts exists.
-  const specifier = new URL('../src/probe/domain.js', import.meta.url).href;
-  try {
-    const module = (await import(specifier)) as { probeDomain?: ProbeDomain };
-    return module.probeDomain;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The driver's own domain probe: every address of every exchange, verdict from the hosts. */
-async function minimalProbeDomain(domain: string, options: DomainProbeOptions):
-Promise<DomainResult> {
-  const started = Date.now();
-  const plan = await resolveMailHosts(domain, options.resolver as Resolver);
-  const probe = options.probeHost ?? probeHost;
-  const exchanges: ExchangeResult[] = await Promise.all(plan.exchanges.map(async (e) => ({
-    host: e.host,
-    preference: e.preference,
-    implicit: e.implicit,
-    addressOutcome: e.addressOutcome,
-    hosts: await Promise.all(e.addresses.map((a) => probe(
-      { host: e.host, address: a.address, family: a.family, port: options.port ?? 25 },
-      options,
-    ))),
-  })));
-  const hosts = exchanges.flatMap((e) => e.hosts);
-  const verified = hosts.length > 0 && hosts.every((h) =>
-    h.outcome === 'tls' && h.tls?.certificate.summary === 'verified');
-  return {
-    schema: SCAN_SCHEMA,
-    domain: plan.domain,
-    checkedAt: new Date(started).toISOString(),
-    verdict: verified ? 'verified-tls' : hosts.length === 0 ? 'error' : 'partial',
-    detail: verified ? 'Every MX address offers verified TLS' : 'Not every MX verified',
-    dns: { outcome: plan.outcome, resolver: options.resolver.server },
-    flags: plan.flags,
-    exchanges,
-    durationMs: Date.now() - started,
-  };
-}
+import { scanProbeOptions } from '../src/cli/commands/scan.js';
+import type { CliIo } from '../src/cli/io.js';
+import { runBulkScan } from '../src/cli/scan-bulk.js';
 
 async function main(): Promise<void> {
-  const [list, server, caFile, concurrency] = process.argv.slice(2) as string[];
-  const probeDomain = (await libraryProbeDomain()) ?? minimalProbeDomain;
-  const resolver = createResolver({ server });
-  // The fleet is one provider (fleet.test) to the pool: its politeness limit is lifted to the
-  // scan's concurrency, as the CLI's --per-provider does, so the comparison is at equal load.
-  const pool = createHostPool({ probeHost, perProvider: Number(concurrency) });
-  const ca = readFileSync(caFile as string);
-  const results = scanDomains(readDomainList(openDomainList(list as string, process.stdin)), {
-    concurrency: Number(concurrency),
-    probeDomain: (domain, signal) =>
-      probeDomain(domain, { resolver, ca, signal, probeHost: pool.probeHost }),
-  });
-  for await (const result of results) {
-    const line = JSON.stringify(result) + '\n';
-    // Respect the pipe's backpressure, as the CLI must, instead of buffering every line.
-    if (!process.stdout.write(line)) {
-      await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
-    }
-  }
-  process.stderr.write(`scan-driver: ${JSON.stringify(pool.stats())}\n`);
+  const [list, resolver, caFile, concurrencyText] = process.argv.slice(2) as string[];
+  const concurrency = Number(concurrencyText);
+  const controller = new AbortController();
+  process.on('SIGINT', () => controller.abort());
+  process.on('SIGTERM', () => controller.abort());
+  const io: CliIo = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    signal: controller.signal,
+  };
+  const probe = await scanProbeOptions({ resolver, 'ca-file': caFile }, io);
+  process.exitCode = await runBulkScan({
+    file: list,
+    probe,
+    json: true,
+    concurrency,
+    // The fleet is one provider (fleet.test) to the host pool: its politeness limit is lifted
+    // to the concurrency, as `--per-provider` would, so the comparison is at equal load.
+    perProvider: concurrency,
+    save: false,
+  }, io);
 }
 
-void main();
+main().catch((error: unknown) => {
+  process.stderr.write(`scan-driver: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 2;
+});

@@ -69,7 +69,8 @@ export function mxtlsCommand(root: string, forceDriver: boolean): MxtlsCommand {
   }
   return {
     kind: 'driver',
-    describe: 'the library driver bench/scan-driver.ts (the CLI has no `scan --file` yet)',
+    describe: 'bench/scan-driver.ts: the bulk runner of src/cli/scan-bulk.ts without yargs ' +
+      '(`mxtls scan` takes no --file yet)',
     args: (list, c) => [join(root, 'dist-bench/bench/scan-driver.js'), list, c.resolver, c.caFile,
       String(c.concurrency)],
   };
