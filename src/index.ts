@@ -17,3 +17,6 @@ export * from './policy/index.js';
 export * from './trace/index.js';
 export { probeDomain, probeHostByName } from './probe/domain.js';
 export * from './scan/index.js';
+export { DEFAULT_PROFILE, LEGACY_PROFILE, type TlsProfile } from './tls/context.js';
+export { summarizeCertificate, judgeCertificate } from './tls/certificate.js';
+export { judgeDomain } from './probe/verdict.js';
