@@ -107,7 +107,14 @@ function byClauseFindings(clause: Clause): Finding[] {
   return [];
 }
 
-function commentFindings(comment: string): Finding[] {
+/** Real TLS comments are under 500 characters; the shape rules look no further than this. */
+const MAX_RULE_TEXT = 2000;
+
+function commentFindings(fullComment: string): Finding[] {
+  // The token scan below reads the whole comment; the regex rules read a bounded prefix, so a
+  // hostile comment cannot make them scan the same text once per possible start.
+  const comment =
+    fullComment.length > MAX_RULE_TEXT ? fullComment.slice(0, MAX_RULE_TEXT) : fullComment;
   if (NEGATIVE.test(comment)) return [{ tls: false, marker: comment }];
   const found: Finding[] = [];
   const using = usingFinding(comment);
@@ -132,7 +139,7 @@ function commentFindings(comment: string): Finding[] {
   if (encrypted && isCipherToken(encrypted[1] as string)) {
     found.push({ tls: true, marker: comment, cipher: encrypted[1] as string });
   }
-  found.push(...tokenFindings(comment));
+  found.push(...tokenFindings(fullComment));
   const certificate = certificateFinding(comment);
   if (certificate) found.push(certificate);
   return found;

@@ -38,6 +38,21 @@ describe('hostile input', () => {
     expect(ms).toBeLessThan(GUARD_MS);
   });
 
+  it('reads TLS-looking comments full of digits and "TLS:" without runaway work', () => {
+    const digits = '1'.repeat(30_000);
+    const courier = 'TLS: x '.repeat(4_000);
+    const { value, ms } = timed(() =>
+      parseMessage(
+        `Received: from a.example.org ([192.0.2.1]) (using TLSv1.2 ${digits}) (${courier}) ` +
+          'by b.example.com with ESMTP; Mon, 9 Mar 2026 10:00:00 +0000\n',
+      ),
+    );
+    expect(value.hops[0]?.evidence.protocol).toBe('TLS 1.2');
+    expect(value.hops[0]?.evidence.bits).toBeNull();
+    expect(value.warnings.some((w) => w.includes('read the first'))).toBe(false);
+    expect(ms).toBeLessThan(GUARD_MS);
+  });
+
   it('cuts a 1 MB single-line Received field and says so', () => {
     const line = `Received: from a.example.org by b.example.com ${'a'.repeat(1_000_000)}\n`;
     const { value, ms } = timed(() => parseMessage(line));
