@@ -6,7 +6,7 @@
  * refusal by the server.
  */
 import { Duplex } from 'node:stream';
-import { connect as tlsConnect, createSecureContext } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type TLSSocket } from 'node:tls';
 import { errorInfo, MxtlsError, TlsError } from '../errors.js';
 import type { HostTarget, StageTimeouts } from '../probe/options.js';
 import { SmtpSession } from '../smtp/session.js';
@@ -75,12 +75,18 @@ function helloCheck(version: TlsVersion): Promise<string | undefined> {
   }
   return new Promise((resolve) => {
     let done = false;
+    // OpenSSL may write the ClientHello inside tls.connect itself, before `socket` and
+    // `timer` below are assigned; the clean-up therefore waits for the next turn.
+    let socket: TLSSocket | undefined;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (reason: string | undefined): void => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
-      socket.destroy();
       resolve(reason);
+      setImmediate(() => {
+        clearTimeout(timer);
+        socket?.destroy();
+      });
     };
     const sink = new Duplex({
       read() {},
@@ -92,11 +98,11 @@ function helloCheck(version: TlsVersion): Promise<string | undefined> {
         callback();
       },
     });
-    const socket = tlsConnect({ socket: sink, secureContext: context, servername: 'local.test',
+    socket = tlsConnect({ socket: sink, secureContext: context, servername: 'local.test',
       rejectUnauthorized: false });
     socket.on('error', (error) => finish(`the local TLS library cannot offer ${version}: ` +
       errorInfo(error).message));
-    const timer = setTimeout(() => finish(`the local TLS library wrote no ${version} ` +
+    timer = setTimeout(() => finish(`the local TLS library wrote no ${version} ` +
       'ClientHello'), 2000);
   });
 }
