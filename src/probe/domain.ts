@@ -72,6 +72,8 @@ async function probeExchange(
     ...(exchange.addressError === undefined ? {} : { addressError: exchange.addressError }),
     hosts: [],
   };
+  // TODO: an address shared by two exchanges is probed once per exchange; the bulk scan's
+  // own probeHost shares results, a single domain probe does not.
   const probe = options.probeHost ?? probeHost;
   const hostOptions = hostProbeOptions(options);
   const port = options.port ?? SMTP_PORT;

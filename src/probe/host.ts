@@ -111,6 +111,8 @@ Promise<Attempt> {
     await hello(session, result);
     if (result.outcome !== 'ehlo-rejected') {
       const extensions = session.extensions ?? {};
+      // TODO: there is no force mode that sends STARTTLS although it was not advertised, so
+      // a 502 "not implemented" is never recorded as confirmation.
       if (!hasExtension(extensions, 'STARTTLS')) {
         finish(result, 'starttls-not-offered', 'STARTTLS not offered in the EHLO reply');
         result.starttls = 'not-offered';

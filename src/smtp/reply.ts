@@ -18,6 +18,7 @@ export interface ReplyLimits {
   maxReplyBytes: number;
 }
 
+/** The bounds a reply reader applies unless told otherwise. */
 export const DEFAULT_REPLY_LIMITS: ReplyLimits = {
   maxLineBytes: 2048,
   maxLines: 100,

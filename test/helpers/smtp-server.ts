@@ -32,8 +32,10 @@ export interface ScriptedConnection {
   readonly closed: boolean;
 }
 
+/** Plays one connection; the server closes it shortly after the script returns. */
 export type SmtpScript = (connection: ScriptedConnection) => Promise<void>;
 
+/** A listening server and what its clients did. */
 export interface RunningSmtpServer {
   address: string;
   port: number;
