@@ -45,8 +45,8 @@ function isWildcardBase(rest: string): boolean {
 /**
  * Whether a certificate with these subjectAltName entries names `host`. The subject CN is
  * never consulted: RFC 6125 6.4.4 allows it only without DNS SANs, and public CAs have put
- * every name in SANs for years, so a CN-only match would mostly excuse broken certificates. A DNS name matches
- * DNS entries only; an IP literal matches IP entries only.
+ * every name in SANs for years, so a CN-only match would mostly excuse broken certificates.
+ * A DNS name matches DNS entries only; an IP literal matches IP entries only.
  */
 export function matchesHost(
   host: string,
