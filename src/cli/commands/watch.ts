@@ -51,6 +51,10 @@ export function watchCommandWith(scheduler?: Scheduler): CliCommand {
           default: 25,
           describe: 'SMTP port of the MX hosts (default: 25)',
         })
+        .option('helo', {
+          type: 'string',
+          describe: 'EHLO name (default: this host name if a valid FQDN, else [local address])',
+        })
         .option('ca-file', {
           type: 'string',
           describe: 'PEM file of CA certificates to trust instead of the system roots ' +
