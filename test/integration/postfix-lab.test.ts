@@ -14,11 +14,14 @@ import { readFileSync } from 'node:fs';
 
 const INBOUND = '127.0.10.201';
 const PARTNER = '127.0.10.202';
+const PLAIN_PARTNER = '127.0.10.203';
+const BROKEN = '127.0.10.204';
 
 describe.skipIf(!requirePostfix())('postfix lab relay', () => {
   const instances: PostfixInstance[] = [];
   let inbound: PostfixInstance;
   let partner: PostfixInstance;
+  let plainPartner: PostfixInstance;
   const ca = makeCa();
 
   beforeAll(async () => {
@@ -36,6 +39,12 @@ describe.skipIf(!requirePostfix())('postfix lab relay', () => {
       relay: { nexthop: INBOUND, tlsLevel: 'encrypt', caFile: ca.certFile },
     });
     instances.push(partner);
+    plainPartner = await startPostfix({
+      addresses: [PLAIN_PARTNER],
+      hostname: 'out.plain-partner.test',
+      relay: { nexthop: INBOUND, tlsLevel: 'none', domains: ['inbound.test'] },
+    });
+    instances.push(plainPartner);
   });
 
   afterAll(async () => {
@@ -59,6 +68,44 @@ describe.skipIf(!requirePostfix())('postfix lab relay', () => {
     expect(received[0]).toMatch(/by mx\.inbound\.test \(Postfix\) with ESMTPS id/);
     expect(received[1]).toMatch(/by out\.partner\.test \(Postfix\) with ESMTP id/);
     expect(partner.readLog()).toMatch(/Trusted TLS connection established to 127\.0\.10\.201/);
+  });
+
+  it('relays in plain text at level none, and Received then says ESMTP without TLS', async () => {
+    await submitMessage(PLAIN_PARTNER, {
+      from: 'carol@plain-partner.test',
+      to: ['dave@inbound.test'],
+      message: 'Subject: plain\n\nhello\n',
+    });
+    const [message] = await waitForDelivery(inbound.inboxDir, { recipient: 'dave@inbound.test' });
+    const top = message?.received[0] ?? '';
+    expect(top).toMatch(/^from out\.plain-partner\.test \(unknown \[127\.0\.10\.203\]\)/);
+    expect(top).toMatch(/with ESMTP id/);
+    expect(top).not.toMatch(/using TLS|ESMTPS/);
+  });
+
+  it('refuses mail for a domain no rule routes at RCPT time, without any lookup', async () => {
+    const submit = submitMessage(PLAIN_PARTNER, {
+      from: 'carol@plain-partner.test',
+      to: ['someone@elsewhere.test'],
+      message: 'Subject: nowhere\n\nhello\n',
+    });
+    await expect(submit).rejects.toThrow(/550 5\.1\.2 .*routes no mail for that domain/);
+    expect(plainPartner.readLog()).not.toMatch(/elsewhere\.test.*(status=|Host or domain)/);
+  });
+
+  it('fails to start with the maillog reason when the certificate file is missing', async () => {
+    const start = startPostfix({
+      addresses: [BROKEN],
+      tls: { chainFile: '/nonexistent/chain.pem', keyFile: '/nonexistent/key.pem' },
+    });
+    await expect(start).rejects.toThrow(/\/nonexistent\/(chain|key)\.pem/);
+    // The failed instance was stopped: its address is free again.
+    expect(readFileSync('/proc/net/tcp', 'utf8')).not.toMatch(/ CC0A007F:0019 00000000:0000 0A /);
+  });
+
+  it('refuses addresses outside the lab, such as 127.0.0.1 and non-loopback ones', async () => {
+    await expect(startPostfix({ addresses: ['127.0.0.1'] })).rejects.toThrow(/not a lab/);
+    await expect(startPostfix({ addresses: ['10.0.0.1'] })).rejects.toThrow(/not a lab/);
   });
 });
 

@@ -176,7 +176,8 @@ function relayParams(relay: RelayOptions | undefined): Record<string, string> {
   };
   if (relay.caFile !== undefined) params.smtp_tls_CAfile = relay.caFile;
   if (relay.domains !== undefined) {
-    const routes = relay.domains.map((d) => `${d} = ${nexthop}`).join(', ');
+    // inline: tables take `key=value` with no blanks around the "=".
+    const routes = relay.domains.map((d) => `${d}=${nexthop}`).join(', ');
     params.transport_maps = `inline:{ ${routes} }`;
     // Without this the smtpd would reject the relayed domains as unauthorised destinations
     // when the client is outside mynetworks; inside it, this changes nothing.

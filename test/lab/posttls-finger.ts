@@ -89,7 +89,7 @@ export async function runPosttlsFinger(
   return parseFingerOutput(output);
 }
 
-/** Parses posttls-finger's chat log; exported so that it can be tested on saved text. */
+/** Parses posttls-finger's chat log (its output without `-c`). */
 export function parseFingerOutput(output: string): FingerResult {
   const lines = output.split('\n').map((l) => l.replace(/^posttls-finger: /, '').trimEnd());
   const ehloReplies: string[][] = [];
