@@ -135,7 +135,6 @@ Promise<Attempt> {
       finish(result, 'timeout', `probe aborted during ${session.phase}`, true);
     }
   }
-  result.timings = { ...session.timings, total: performance.now() - started };
   if (session.greeting && !result.greeting) result.greeting = session.greeting;
   if (session.extensions) result.extensions = session.extensions;
   if (session.starttlsReply) result.starttlsReply = session.starttlsReply;
@@ -144,7 +143,7 @@ Promise<Attempt> {
   const inStep = result.error === undefined || result.error.code === 'MXTLS_SMTP_REPLY';
   if (inStep) await session.quit();
   else session.close();
-  if (session.timings.quit !== undefined) result.timings.quit = session.timings.quit;
+  result.timings = { ...session.timings, total: performance.now() - started };
   if (session.transcript) result.transcript = session.transcript;
   return failure ? { result, failure } : { result };
 }
