@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { domainToASCII } from 'node:url';
 import type { Argv } from 'yargs';
 import { createResolver } from '../../dns/resolver.js';
-import { InputError, UsageError } from '../../errors.js';
+import type { Resolver } from '../../dns/types.js';
+import { InputError, MxtlsError, UsageError } from '../../errors.js';
 import { probeDomain } from '../../probe/domain.js';
 import { DEFAULT_TIMEOUTS, type DomainProbeOptions } from '../../probe/options.js';
 import type { DomainResult } from '../../probe/types.js';
@@ -130,9 +131,7 @@ export async function scanProbeOptions(
   }
   const caFile = typeof argv['ca-file'] === 'string' ? argv['ca-file'] : undefined;
   const ca = caFile === undefined ? undefined : await readCaFile(caFile);
-  const resolver = createResolver(
-    typeof argv.resolver === 'string' ? { server: argv.resolver } : {},
-  );
+  const resolver = makeResolver(typeof argv.resolver === 'string' ? argv.resolver : undefined);
   return {
     resolver,
     port,
@@ -196,6 +195,18 @@ async function runScan(argv: Record<string, unknown>, io: CliIo): Promise<ExitCo
   }
   if (io.signal.aborted) return EXIT.interrupted;
   return results.every((result) => GOOD_VERDICTS.has(result.verdict)) ? EXIT.ok : EXIT.findings;
+}
+
+/** The resolver; no usable resolv.conf is an input problem (exit 2), not an internal one. */
+function makeResolver(server: string | undefined): Resolver {
+  try {
+    return createResolver(server === undefined ? {} : { server });
+  } catch (error) {
+    if (error instanceof MxtlsError && error.code === 'MXTLS_INPUT') {
+      throw new InputError(`${error.message}; name one with --resolver`, error);
+    }
+    throw error;
+  }
 }
 
 function wholeNumber(value: unknown, name: string, fallback: number): number {
