@@ -39,6 +39,7 @@ export { matchTlsa, isUsableTlsa, type TlsaRecord } from './tlsa-match.js';
 export { checkRequireTls } from './require-tls.js';
 export { enumerateVersions, localCanOffer, TLS_VERSIONS, type VersionOptions } from './versions.js';
 export { gradeCipher, hasForwardSecrecy, type CipherFlag } from './cipher-grades.js';
+export { comparePolicies, type PolicyChange } from './policy-diff.js';
 
 export interface PolicyOptions {
   /** Asks every DNS question; its AD bit is what DANE trusts. */

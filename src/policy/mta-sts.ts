@@ -34,7 +34,8 @@ export async function lookupStsRecord(
   resolver: Resolver,
 ): Promise<StsRecordLookup> {
   const answer = await resolver.query(`_mta-sts.${domain}`, 'TXT');
-  const values = answer.records.flatMap((r) => (r.type === 'TXT' ? [joinTxtStrings(r.strings)] : []));
+  const values = answer.records
+    .flatMap((r) => (r.type === 'TXT' ? [joinTxtStrings(r.strings)] : []));
   const candidates = values.filter(isStsRecord);
   const [only, ...more] = candidates;
   if (only === undefined) return { kind: 'none' };

@@ -19,7 +19,7 @@ export const MAX_POLICY_BYTES = 64 * 1024;
 export interface PolicyFetchOptions {
   /** Resolves `mta-sts.<domain>`. */
   resolver: Resolver;
-  /** PEM CA certificates to trust instead of the system roots (`--ca-file`). Default: system roots. */
+  /** PEM CA certificates to trust instead of the system roots (`--ca-file`). Default: system. */
   ca?: string | Buffer;
   /** Deadline for the whole fetch, in ms. Default 10000. */
   timeoutMs?: number;

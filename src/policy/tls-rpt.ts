@@ -10,6 +10,18 @@ import type { RuaDestination, TlsRptResult } from './types.js';
 
 const EXT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
 const EXT_VALUE = /^[\x21-\x3a\x3c\x3e-\x7e]+$/;
+const LABEL = '[a-z0-9](?:[a-z0-9-]*[a-z0-9])?';
+/** local@domain with a dotted domain; deliberately loose on the local part. */
+const MAILBOX = new RegExp(`^[^\\s@<>()[\\],;:"]+@${LABEL}(?:\\.${LABEL})+$`, 'i');
+
+/** Undoes %-escapes; a malformed escape leaves text that will not pass MAILBOX. */
+function decodeMailto(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return '';
+  }
+}
 
 /** Whether a TXT value is a TLS-RPT record at all; others at the name are ignored. */
 export function isTlsRptRecord(value: string): boolean {
@@ -66,9 +78,7 @@ export function checkDestination(text: string): RuaDestination {
   const scheme = colon > 0 ? text.slice(0, colon).toLowerCase() : '';
   if (scheme === 'mailto') {
     // Query parameters (?subject=...) are allowed by RFC 6068 but name no other recipient.
-    const address = decodeURIComponent(text.slice(colon + 1).split('?')[0] ?? '');
-    const valid = /^[^\s@<>()[\],;:"]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/i
-      .test(address);
+    const valid = MAILBOX.test(decodeMailto(text.slice(colon + 1).split('?')[0] ?? ''));
     return valid ? { uri, scheme, valid }
       : { uri, scheme, valid: false, problem: 'mailto destination is not an e-mail address' };
   }

@@ -64,7 +64,7 @@ describe('enumerateVersions', () => {
     expect(result.attempts[3]?.flags).toEqual([]);
   });
 
-  it('calls a version the local library cannot offer not testable, without connecting', async () => {
+  it('calls what the local library cannot offer not testable, and does not connect', async () => {
     const before = legacy.connections.length;
     const result = await enumerateVersions({ host: 'mx.versions.test', address: '127.0.40.31',
       family: 4, port: legacy.port }, { ca: ca.certPem, versions: ['TLSv1'],

@@ -176,7 +176,9 @@ function unboundConfig(
   for (const zone of zones) {
     const trust = zone.trust ?? (zone.signed === false ? 'none' : 'valid');
     if (trust === 'valid') {
-      for (const key of keys[zone.name] ?? []) anchors.push(`  trust-anchor: "${zone.name}. ${key}"`);
+      for (const key of keys[zone.name] ?? []) {
+        anchors.push(`  trust-anchor: "${zone.name}. ${key}"`);
+      }
     } else if (trust === 'wrong') {
       const other = Object.entries(keys).find(([name]) => name !== zone.name)?.[1][0] ?? anyKey;
       if (!other) throw new Error(`no other zone's key to mistrust ${zone.name} with`);

@@ -60,7 +60,7 @@ describe('checkDaneExchange', () => {
     expect(resolver.asked).not.toContain(`_25._tcp.${HOST} TLSA`);
   });
 
-  it('reads a validated NXDOMAIN as no-tlsa, and an unvalidated one as not-applicable', async () => {
+  it('reads a validated NXDOMAIN as no-tlsa, an unvalidated one as not-applicable', async () => {
     const signed = fakeResolver(zone({ rcode: 'NXDOMAIN', authenticated: true }));
     expect((await checkDaneExchange(HOST, signed, chains(), NOW)).outcome).toBe('no-tlsa');
     const unsigned = fakeResolver(zone({ rcode: 'NXDOMAIN', authenticated: false }));

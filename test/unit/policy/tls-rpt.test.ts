@@ -33,6 +33,7 @@ describe('parseTlsRptRecord', () => {
 
   it('accepts a mailto with a query and decodes escapes in the address', () => {
     expect(checkDestination('mailto:tls%2Brpt@example.test?subject=x').valid).toBe(true);
+    expect(checkDestination('mailto:%E0%A4%A@example.test').valid).toBe(false);
   });
 });
 
