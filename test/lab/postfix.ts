@@ -12,7 +12,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -22,6 +21,7 @@ import {
   type RelayOptions,
   type ServerTls,
 } from './postfix-config.js';
+import { readGreeting, waitForListeners } from './listeners.js';
 import { pollUntil } from './wait.js';
 
 export type { PostfixProtocol, RelayOptions, ServerTls } from './postfix-config.js';
@@ -122,7 +122,7 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixInst
 
   try {
     await runPostfixStart(paths.configDir, instance);
-    await waitForListeners(options.addresses);
+    await waitForListeners(options.addresses, 25, START_TIMEOUT_MS);
     const greet = options.greetingCheck ?? options.addresses.length <= 8;
     const checked = greet ? options.addresses : options.addresses.slice(0, 1);
     for (const address of checked) await readGreeting(address);
@@ -205,56 +205,6 @@ async function runPostfixStart(configDir: string, instance: PostfixInstance): Pr
         logProblems(instance.readLog()).join('\n'),
     );
   }
-}
-
-async function waitForListeners(addresses: string[]): Promise<void> {
-  const wanted = new Set(addresses);
-  await pollUntil(`see Postfix listen on ${addresses.length} address(es)`, () => {
-    const listening = listeningOnPort25();
-    for (const a of wanted) if (!listening.has(a)) return undefined;
-    return true;
-  }, { timeoutMs: START_TIMEOUT_MS, intervalMs: 100 });
-}
-
-/** IPv4 addresses with a socket in LISTEN state on port 25, from /proc/net/tcp. */
-function listeningOnPort25(): Set<string> {
-  const found = new Set<string>();
-  for (const line of readText('/proc/net/tcp').split('\n').slice(1)) {
-    const fields = line.trim().split(/\s+/);
-    const local = fields[1];
-    if (fields[3] !== '0A' || local === undefined) continue;
-    const [hexAddress, hexPort] = local.split(':');
-    if (hexPort !== '0019' || hexAddress === undefined) continue;
-    // /proc prints the address in host byte order: little-endian on every machine we run on.
-    const bytes = hexAddress.match(/../g)?.map((b) => parseInt(b, 16)).reverse() ?? [];
-    found.add(bytes.join('.'));
-  }
-  return found;
-}
-
-/** Connects, waits for the 220 greeting and says QUIT; proves smtpd really serves. */
-async function readGreeting(address: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const socket = connect({ host: address, port: 25 });
-    let text = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`Cannot read the greeting of ${address}:25: none within 20000 ms`));
-    }, 20_000);
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-      if (!/\r?\n$/.test(text)) return;
-      clearTimeout(timer);
-      socket.end('QUIT\r\n');
-      if (text.startsWith('220')) resolve();
-      else reject(new Error(`Cannot use ${address}:25: greeting "${text.trim()}"`));
-    });
-    socket.on('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`Cannot connect to ${address}:25: ${error.message}`));
-    });
-  });
 }
 
 /** Lines of a maillog that mean the instance is not what the test asked for. */

@@ -66,7 +66,10 @@ class ReplyReader {
 }
 
 /** Sends one message to `address` and resolves once the server has queued it. */
-export async function submitMessage(address: string, options: SubmitOptions): Promise<SubmitResult> {
+export async function submitMessage(
+  address: string,
+  options: SubmitOptions,
+): Promise<SubmitResult> {
   const transcript: string[] = [];
   const port = options.port ?? 25;
   const timeoutMs = options.timeoutMs ?? 20_000;
