@@ -3,10 +3,10 @@
  * receiver's dialect, the TLS evidence, whether it stayed inside one organisation, its delay,
  * and a verdict; then the hand-offs between organisations and the summary line.
  */
-import { getDomain } from 'tldts';
 import { DEFAULT_INTERNAL_NETWORKS, inNetworks, parseNetwork, type Network } from './addresses.js';
 import { clauseText, readReceiver, readSender } from './hop-endpoints.js';
 import { recogniseRecorder, type RecorderContext } from './recorders.js';
+import { organisation, organisationName, sameOrganisation } from './organisations.js';
 import { readTlsMarkers, transmissionCore } from './tls-markers.js';
 import {
   TRACE_SCHEMA,
@@ -225,8 +225,8 @@ function internalReason(
   const names = [hop.from.helo, hop.from.rdns].map(key).filter((n) => n !== '');
   const byHost = key(hop.by?.host);
   if (byHost !== '' && names.includes(byHost)) return 'the host passed the message to itself';
-  if (hop.fromOrganisation !== null && hop.fromOrganisation === hop.byOrganisation) {
-    return `both ends are in ${hop.fromOrganisation}`;
+  if (sameOrganisation(hop.fromOrganisation, hop.byOrganisation)) {
+    return `both ends are in ${organisationName(hop.fromOrganisation as string)}`;
   }
   if (hop.from.ip === null && names.some((n) => n === 'localhost' || n.startsWith('localhost.'))) {
     return 'sent from localhost';
@@ -268,7 +268,7 @@ function checkContinuity(hops: Hop[]): void {
       loopback ||
       names.includes(prevHost) ||
       (hop.from.ip !== null && hop.from.ip === previous.by.ip) ||
-      (prevOrg !== null && prevOrg === hop.fromOrganisation) ||
+      sameOrganisation(prevOrg, hop.fromOrganisation) ||
       names.some((n) => sameLeftLabel(n, prevHost));
     hop.continuity = match ? 'match' : 'gap';
     if (!match) {
@@ -365,11 +365,6 @@ function summarise(hops: Hop[], handoffs: Handoff[]): TraceSummary {
     notRecordedHandoffs: notRecorded.map((h) => h.hop),
     text,
   };
-}
-
-function organisation(name: string | null): string | null {
-  if (name === null || name.startsWith('[') || name.includes(':')) return null;
-  return getDomain(name.replace(/\.$/, '').toLowerCase());
 }
 
 function firstWords(clauses: readonly Clause[], keyword: 'via'): string | null {

@@ -30,7 +30,9 @@ export function readSender(clause: Clause): HopSender {
         if (bracketed) bracketIp ??= ip;
         else bareIp ??= ip;
         const before = tokens[index - 1];
-        if (bracketed && index === 1 && before !== undefined && isHostName(before)) rdns ??= before;
+        // Zoho writes the address where the name would be: `(203.0.113.17 [203.0.113.17])`.
+        const named = before !== undefined && isHostName(before) && parseAddress(before) === null;
+        if (bracketed && index === 1 && named) rdns ??= before;
       }
     });
   }

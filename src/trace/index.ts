@@ -43,4 +43,10 @@ export type { TlsMarkers } from './tls-markers.js';
 export { RECORDERS, UNKNOWN_RECORDER, recogniseRecorder } from './recorders.js';
 export type { RecorderRule, RecorderContext } from './recorders.js';
 export { analyzeTrace, parseInternalNetworks, senderName, formatSeconds } from './analyze-trace.js';
+export {
+  PROVIDER_DOMAINS,
+  organisation,
+  organisationName,
+  sameOrganisation,
+} from './organisations.js';
 export * from './types.js';

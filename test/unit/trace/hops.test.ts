@@ -4,6 +4,7 @@ import { inNetworks, parseAddress, parseNetwork } from '../../../src/trace/addre
 import { parseTraceDate } from '../../../src/trace/trace-date.js';
 import { readTraceFields } from '../../../src/trace/header-fields.js';
 import { UsageError } from '../../../src/errors.js';
+import { organisation, sameOrganisation } from '../../../src/trace/organisations.js';
 
 // The two header forms a real Postfix writes in the loopback end-to-end tests.
 const postfixLab = [
@@ -108,6 +109,23 @@ describe('hops', () => {
     );
     expect(trace.hops[0]?.verdict).toBe('not-recorded');
     expect(trace.hops[0]?.evidence.state).toBe('none');
+  });
+});
+
+describe('organisations', () => {
+  it('uses the registrable domain, and .test second-level names as separate organisations', () => {
+    expect(organisation('mx.recipient.test')).toBe('recipient.test');
+    expect(organisation('a.b.example.co.uk')).toBe('example.co.uk');
+    expect(organisation('[192.0.2.1]')).toBeNull();
+    expect(organisation('IMSVA')).toBeNull();
+    expect(sameOrganisation('partner.test', 'recipient.test')).toBe(false);
+  });
+
+  it('joins the registrable domains of one listed provider', () => {
+    expect(sameOrganisation('zoho.com', 'zohomail.com')).toBe(true);
+    expect(sameOrganisation('outlook.com', 'office365.com')).toBe(true);
+    expect(sameOrganisation('hotmail.com', 'ppe-hosted.com')).toBe(false);
+    expect(sameOrganisation(null, null)).toBe(false);
   });
 });
 
