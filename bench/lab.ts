@@ -7,9 +7,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { makeCa, makeLeaf } from '../test/helpers/certs.js';
 import { startPostfixFleet, type PostfixInstance } from '../test/lab/postfix.js';
+import { instancePaths } from '../test/lab/postfix-config.js';
 
 /** The DNS server's address: port 53, because a resolv.conf cannot name another port. */
 export const DNS_HOST = '127.21.0.53';
@@ -61,13 +63,81 @@ export function makeFleetCerts(dir: string): FleetCerts {
   return { caFile: ca.certFile, chainFile: leaf.chainFile, keyFile: leaf.keyFile, dir: ca.dir };
 }
 
-/** Starts one Postfix that listens on the first `hosts` fleet addresses with STARTTLS. */
-export function startFleet(hosts: number, certs: FleetCerts): Promise<PostfixInstance> {
+/** A running fleet and the pid of its master, for a stop that makes sure. */
+export interface Fleet {
+  instance: PostfixInstance;
+  masterPid: number | undefined;
+  /** Stops the instance; a master that outlives `stop()` is sent SIGTERM, then SIGKILL. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one Postfix that listens on the first `hosts` fleet addresses with STARTTLS. Refuses
+ * to start while anything listens on port 25 of 127.20.0.0/16: Postfix may share a port with
+ * a server left over (SO_REUSEPORT), and the kernel would then split the sessions between the
+ * two, certificates and all.
+ */
+export async function startFleet(hosts: number, certs: FleetCerts): Promise<Fleet> {
+  const stale = fleetListeners();
+  if (stale > 0) {
+    throw new Error(`Cannot start the fleet: ${stale} listener(s) on 127.20.x.y:25 already`);
+  }
   const addresses = Array.from({ length: hosts }, (_, i) => fleetAddress(i));
-  return startPostfixFleet(addresses, { chainFile: certs.chainFile, keyFile: certs.keyFile }, {
-    // Per-session TLS log lines cost the server CPU that the clients share; they add nothing.
-    extra: { smtpd_tls_loglevel: '0' },
-  });
+  const instance = await startPostfixFleet(addresses,
+    { chainFile: certs.chainFile, keyFile: certs.keyFile }, {
+      // Per-session TLS log lines cost the server CPU the clients share; they add nothing.
+      extra: { smtpd_tls_loglevel: '0' },
+    });
+  const pidText = readText(join(instancePaths(instance.dir).queueDir, 'pid', 'master.pid'));
+  const masterPid = Number(pidText.trim()) > 0 ? Number(pidText.trim()) : undefined;
+  return {
+    instance,
+    masterPid,
+    stop: async () => {
+      try {
+        await instance.stop();
+      } finally {
+        if (masterPid !== undefined) await ensureGone(masterPid);
+      }
+    },
+  };
+}
+
+/** Sockets listening on port 25 of 127.20.0.0/16, from /proc/net/tcp. */
+export function fleetListeners(): number {
+  let count = 0;
+  for (const line of readText('/proc/net/tcp').split('\n').slice(1)) {
+    const [, local, , state] = line.trim().split(/\s+/);
+    // Host byte order (little-endian): 127.20.x.y reads as yyxx147F; port 25 is 0019.
+    if (state === '0A' && local !== undefined && /^[0-9A-F]{4}147F:0019$/.test(local)) count += 1;
+  }
+  return count;
+}
+
+async function ensureGone(pid: number): Promise<void> {
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    if (!alive(pid)) return;
+    process.stderr.write(`bench: the fleet's master ${pid} outlived its stop; sending ${signal}\n`);
+    process.kill(pid, signal);
+    for (let i = 0; i < 50 && alive(pid); i += 1) await sleep(100);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** A DNS server running in a child process. */

@@ -42,7 +42,8 @@ export function formatRun(round: number, run: ToolRun, before: CpuSample, dnsCpu
     `           peak RSS ${mib(run.maxRssKib)} (largest process), ` +
     `${mib(run.treeRssKib)} (whole tree)  cpu ${run.cpuSeconds.toFixed(2)} s ` +
     `(${perUnit} ms/${unit})  machine busy ${busy.toFixed(0)} %  dns ${dns} %${output}`;
-  return run.valid ? line : `${line}\n    INVALID: ${run.problem}`;
+  const stages = run.stages === undefined ? '' : `\n           mean ms per domain: ${run.stages}`;
+  return run.valid ? line + stages : `${line}${stages}\n    INVALID: ${run.problem}`;
 }
 
 /** `a` over `b` against `target`, or why the ratio cannot be given. */

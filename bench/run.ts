@@ -9,16 +9,17 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { PostfixInstance } from '../test/lab/postfix.js';
 import { formatProfile, summariseProfile } from './cpuprofile.js';
 import {
   DNS_HOST,
+  fleetListeners,
   makeFleetCerts,
   startDnsChild,
   startFleet,
   writeAddressList,
   writeDomainList,
   type DnsChild,
+  type Fleet,
 } from './lab.js';
 import { killCurrent } from './measure.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
@@ -78,7 +79,7 @@ async function bench(options: BenchOptions): Promise<boolean> {
 
   const certs = makeFleetCerts(join(dir, 'certs'));
   let started = performance.now();
-  const fleet: PostfixInstance = await startFleet(options.hosts, certs);
+  const fleet: Fleet = await startFleet(options.hosts, certs);
   cleanups.push(() => fleet.stop());
   checkInterrupt();
   say(`fleet: one Postfix on 127.20.0.1 … (${options.hosts} listeners, ECDSA P-256 wildcard ` +
@@ -222,6 +223,8 @@ async function main(): Promise<void> {
     process.exitCode = 2;
   } finally {
     if (!interrupted) await cleanup();
+    const left = fleetListeners();
+    if (left > 0) say(`warning: ${left} listener(s) still on 127.20.x.y:25 after clean-up`);
   }
 }
 

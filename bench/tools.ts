@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { DomainResult, HostResult } from '../src/probe/types.js';
 import { measure, type Measurement } from './measure.js';
 
 export type ToolName = 'mxtls' | 'posttls-finger' | 'bare loop';
@@ -25,6 +26,8 @@ export interface ToolRun extends Measurement {
   problem?: string;
   /** Bytes the tool wrote on stdout, where that is its result (mxtls's JSON Lines). */
   outputBytes?: number;
+  /** Mean latency per stage of a domain's session, from mxtls's own timings, in ms. */
+  stages?: string;
 }
 
 /** Where the files of a run live and what they point at. */
@@ -97,12 +100,48 @@ class LineCounter {
     this.tail = '';
   }
 
+  /** Summed milliseconds per stage, over the domains parsed for `stages`. */
+  readonly stageSums = new Map<string, number>();
+  parsed = 0;
+
   private count(line: string): void {
     if (line.trim() === '') return;
     this.lines += 1;
     if (line.includes('"verdict":"verified-tls"')) this.verified += 1;
+    // Parsing every line of a long run would cost more than the count; a sample is enough.
+    if (this.parsed < STAGE_SAMPLE) this.addStages(line);
+  }
+
+  private addStages(line: string): void {
+    let result: DomainResult;
+    try {
+      result = JSON.parse(line) as DomainResult;
+    } catch {
+      return;
+    }
+    const hosts = result.exchanges.flatMap((e) => e.hosts);
+    if (hosts.length !== 1) return;
+    const timings = (hosts[0] as HostResult).timings as unknown as Record<string, number>;
+    this.parsed += 1;
+    // What the domain took beyond its one host's session: DNS, queueing and bookkeeping.
+    this.add('dns and rest', result.durationMs - (timings.total ?? 0));
+    for (const [stage, ms] of Object.entries(timings)) this.add(stage, ms);
+  }
+
+  private add(stage: string, ms: number): void {
+    this.stageSums.set(stage, (this.stageSums.get(stage) ?? 0) + ms);
+  }
+
+  /** Mean milliseconds per stage, e.g. `connect 1.2, greeting 3.4, ...`. */
+  stages(): string | undefined {
+    if (this.parsed === 0) return undefined;
+    return [...this.stageSums].map(([stage, ms]) => `${stage} ${(ms / this.parsed).toFixed(1)}`)
+      .join(', ');
   }
 }
+
+/** Result lines parsed for the per-stage latency of a run. */
+const STAGE_SAMPLE = 2000;
 
 function finish(tool: ToolName, asked: number, succeeded: number, m: Measurement,
   problem?: string): ToolRun {
@@ -133,7 +172,7 @@ export async function runMxtls(command: MxtlsCommand, context: RunContext, list:
   const problem = m.exitCode !== 0 && m.exitCode !== 1
     ? `exit ${m.exitCode}: ${m.stderr.trim().slice(0, 300)}` : undefined;
   const run = finish('mxtls', asked, counter.verified, m, problem);
-  return { ...run, outputBytes: bytes };
+  return { ...run, outputBytes: bytes, stages: counter.stages() };
 }
 
 /** A main.cf for posttls-finger (MAIL_CONFIG) and a resolv.conf naming the lab's DNS server. */
