@@ -128,9 +128,9 @@ BulkScanSettings {
 const MAX_ISSUE_LINES = 20;
 
 /**
- * Runs a bulk scan: exit 0 when every domain has verified TLS or takes no mail, 1 when not, 130 when
- * interrupted (the partial run file is kept). Bad flags and unreadable lists throw UsageError
- * or InputError, which the CLI turns into exit 2.
+ * Runs a bulk scan: exit 0 when every domain has verified TLS or takes no mail, 1 when not,
+ * 130 when interrupted (the partial run file is kept). Bad flags and unreadable lists throw
+ * UsageError or InputError, which the CLI turns into exit 2.
  */
 export async function runBulkScan(
   settings: BulkScanSettings,
@@ -163,7 +163,9 @@ export async function runBulkScan(
     openList: (header) => {
       const file = listFile ?? header?.input.file;
       if (file === undefined || (file === '-' && listFile === undefined)) {
-        throw new UsageError('Cannot resume a run that read stdin: give the list again with --file -');
+        throw new UsageError(
+          'Cannot resume a run that read stdin: give the list again with --file -',
+        );
       }
       if (progress.active && file !== '-') void countDomains(file, io, progress);
       return openDomainList(file, io.stdin);
@@ -199,7 +201,8 @@ export async function runBulkScan(
   issues.finish();
   for (const line of formatSummary(outcome.summary)) writeLine(io.stderr, `mxtls: ${line}`);
   const pool = outcome.pool;
-  writeLine(io.stderr, `mxtls: ${pool.probes} probes, ${pool.shared} answers shared between domains`);
+  writeLine(io.stderr,
+    `mxtls: ${pool.probes} probes, ${pool.shared} answers shared between domains`);
   if (outcome.interrupted) {
     const where = outcome.path
       ? `; continue with: mxtls scan --resume ${outcome.path}`

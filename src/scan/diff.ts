@@ -164,7 +164,10 @@ function label(host: HostSnapshot): string {
  * Pairs the addresses of two snapshots: by host, address and port; then a host seen at one
  * address in each run (its address changed) is paired by name.
  */
-export function pairHosts(before: DomainSnapshot, after: DomainSnapshot): [HostSnapshot, HostSnapshot][] {
+export function pairHosts(
+  before: DomainSnapshot,
+  after: DomainSnapshot,
+): [HostSnapshot, HostSnapshot][] {
   const key = (h: HostSnapshot): string => `${h.host}|${h.address}|${h.port}`;
   const old = new Map(before.hosts.map((h) => [key(h), h]));
   const pairs: [HostSnapshot, HostSnapshot][] = [];
@@ -180,13 +183,18 @@ export function pairHosts(before: DomainSnapshot, after: DomainSnapshot): [HostS
   }
   const byName = (hosts: Iterable<HostSnapshot>): Map<string, HostSnapshot[]> => {
     const map = new Map<string, HostSnapshot[]>();
-    for (const h of hosts) map.set(`${h.host}|${h.port}`, [...(map.get(`${h.host}|${h.port}`) ?? []), h]);
+    for (const h of hosts) {
+      const name = `${h.host}|${h.port}`;
+      map.set(name, [...(map.get(name) ?? []), h]);
+    }
     return map;
   };
   const oldByName = byName(old.values());
   for (const [name, hosts] of byName(unpairedNew)) {
     const olds = oldByName.get(name);
-    if (hosts.length === 1 && olds?.length === 1 && hosts[0] && olds[0]) pairs.push([olds[0], hosts[0]]);
+    const [now] = hosts;
+    const [old] = olds ?? [];
+    if (hosts.length === 1 && olds?.length === 1 && now && old) pairs.push([old, now]);
   }
   return pairs;
 }
@@ -227,7 +235,10 @@ function change(
 }
 
 const isTls = (h: HostSnapshot): boolean => h.outcome === 'tls';
-const HANDSHAKE_FAILED: ReadonlySet<HostOutcome> = new Set(['handshake-failed', 'starttls-dropped']);
+const HANDSHAKE_FAILED: ReadonlySet<HostOutcome> = new Set([
+  'handshake-failed',
+  'starttls-dropped',
+]);
 
 /**
  * The kinds of change, in the order a report lists them. Append rows for new kinds; a kind's
@@ -301,9 +312,9 @@ export const CHANGE_RULES: ChangeRule[] = [
       if (before.dnsOutcome === 'error' || after.dnsOutcome === 'error') return [];
       if (GONE.has(after.dnsOutcome) || GONE.has(before.dnsOutcome)) return [];
       if (before.mx.join(' ') === after.mx.join(' ')) return [];
+      const list = (mx: string[]): string => mx.join(', ') || '(none)';
       return [change('mx-changed', 'worse',
-        `MX set changed from ${before.mx.join(', ') || '(none)'} to ${after.mx.join(', ') || '(none)'}`,
-        before.mx, after.mx)];
+        `MX set changed from ${list(before.mx)} to ${list(after.mx)}`, before.mx, after.mx)];
     },
   },
   {
@@ -333,7 +344,9 @@ export const CHANGE_RULES: ChangeRule[] = [
       const cleared = before.errors.filter((code) => !now.has(code) && !isTemporaryCode(code));
       const changes: Change[] = [];
       if (added.length > 0) {
-        changes.push(change('new-errors', 'worse', `new errors: ${added.join(', ')}`, undefined, added));
+        changes.push(
+          change('new-errors', 'worse', `new errors: ${added.join(', ')}`, undefined, added),
+        );
       }
       if (cleared.length > 0) {
         changes.push(change('new-errors', 'better', `errors gone: ${cleared.join(', ')}`, cleared));
@@ -354,8 +367,8 @@ export const CHANGE_RULES: ChangeRule[] = [
       for (const [old, now] of pairHosts(before, after)) {
         if (now.temporary && !old.temporary) {
           changes.push({
-            ...change('unchecked', 'unchecked', `${label(now)}: could not be checked (${now.outcome})`,
-              old.outcome, now.outcome),
+            ...change('unchecked', 'unchecked',
+              `${label(now)}: could not be checked (${now.outcome})`, old.outcome, now.outcome),
             host: now.host,
             address: now.address,
           });
@@ -367,8 +380,14 @@ export const CHANGE_RULES: ChangeRule[] = [
 ];
 
 // DNS and SMTP timeouts say nothing about the domain's TLS.
+const TEMPORARY_CODES: ReadonlySet<string> = new Set([
+  'MXTLS_DNS_TIMEOUT',
+  'MXTLS_SMTP_TIMEOUT',
+  'MXTLS_DNS_SERVFAIL',
+]);
+
 function isTemporaryCode(code: string): boolean {
-  return code === 'MXTLS_DNS_TIMEOUT' || code === 'MXTLS_SMTP_TIMEOUT' || code === 'MXTLS_DNS_SERVFAIL';
+  return TEMPORARY_CODES.has(code);
 }
 
 const VERDICT_RANK: Record<DomainVerdict, number> = {
@@ -385,7 +404,11 @@ const VERDICT_RANK: Record<DomainVerdict, number> = {
  * The verdict rule runs after the others and reports a verdict that got worse or better only
  * when no other rule explained it in that direction (e.g. the MX moved to a host without TLS).
  */
-function verdictChanges(before: DomainSnapshot, after: DomainSnapshot, found: DomainDiff): Change[] {
+function verdictChanges(
+  before: DomainSnapshot,
+  after: DomainSnapshot,
+  found: DomainDiff,
+): Change[] {
   if (after.dnsOutcome === 'error' || before.dnsOutcome === 'error') return [];
   if (after.hosts.some((h) => h.temporary)) return [];
   const a = VERDICT_RANK[before.verdict];
@@ -427,7 +450,11 @@ export interface RunSnapshots {
 }
 
 /** Compares two runs held in memory. */
-export function diffRuns(oldRun: RunSnapshots, newRun: RunSnapshots, options: DiffOptions = {}): RunDiff {
+export function diffRuns(
+  oldRun: RunSnapshots,
+  newRun: RunSnapshots,
+  options: DiffOptions = {},
+): RunDiff {
   const builder = new DiffBuilder(oldRun, options);
   for (const snapshot of newRun.domains.values()) builder.add(snapshot);
   return builder.finish({ file: newRun.file, startedAt: newRun.startedAt });
@@ -502,7 +529,11 @@ export async function loadRunSnapshots(path: string): Promise<RunSnapshots & { r
  * Compares two complete run files. The old run is held as snapshots; the new one is read
  * through, so memory grows with the old run's domains only (a few hundred bytes each).
  */
-export async function diffRunFiles(oldPath: string, newPath: string, options: DiffOptions = {}): Promise<RunDiff> {
+export async function diffRunFiles(
+  oldPath: string,
+  newPath: string,
+  options: DiffOptions = {},
+): Promise<RunDiff> {
   const oldRun = await loadRunSnapshots(oldPath);
   const builder = new DiffBuilder(oldRun, options);
   const run = await readRun(newPath, (result) => builder.add(snapshotOf(result)), {

@@ -139,7 +139,8 @@ export async function* readDomainList(
       }
       const first = seen.get(domain);
       if (first !== undefined) {
-        options.onIssue?.({ line: lineNumber, reason: 'duplicate', input: entry, firstLine: first });
+        const line = lineNumber;
+        options.onIssue?.({ line, reason: 'duplicate', input: entry, firstLine: first });
         continue;
       }
       seen.set(domain, lineNumber);

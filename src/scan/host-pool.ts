@@ -18,7 +18,7 @@ export interface HostPoolOptions {
   probeHost: ProbeHostFn;
   /** Connections open at the same time to one address and port. Default 1. */
   perAddress?: number;
-  /** Connections open at the same time to one provider (registrable domain of the MX). Default 8. */
+  /** Connections open at once to one provider (registrable domain of the MX). Default 8. */
   perProvider?: number;
 }
 

@@ -17,7 +17,13 @@ export {
   newestPartialRun,
   runName,
 } from './results-store.js';
-export type { RunHeader, RunSummaryLine, RunFile, RunContents, ResumedRun } from './results-store.js';
+export type {
+  RunHeader,
+  RunSummaryLine,
+  RunFile,
+  RunContents,
+  ResumedRun,
+} from './results-store.js';
 export { SummaryBuilder, summarizeRun, formatSummary, DEFAULT_EXPIRY_DAYS } from './summary.js';
 export type { RunSummary, AddressCounts } from './summary.js';
 export {

@@ -90,7 +90,8 @@ export class RunWriter {
   /** Queues one line of JSON; resolves once it has been handed to the operating system. */
   append(record: DomainResult | RunHeader | RunResumedLine): Promise<void> {
     if (this.#closed) {
-      return Promise.reject(new MxtlsError('MXTLS_RESULTS', `Cannot append to "${this.path}": closed`));
+      const message = `Cannot append to "${this.path}": closed`;
+      return Promise.reject(new MxtlsError('MXTLS_RESULTS', message));
     }
     this.#pending.push(`${JSON.stringify(record)}\n`);
     this.#draining ??= this.#drain().finally(() => {
@@ -389,7 +390,9 @@ function parseLine(line: Buffer, path: string, lineNumber: number): unknown {
 function asHeader(record: unknown, path: string): RunHeader {
   const header = record as Partial<RunHeader> | null;
   if (!header || header.schema !== RUN_SCHEMA || header.type !== 'run') {
-    throw new InputError(`Cannot read "${path}": not an mxtls run file (no "${RUN_SCHEMA}" header)`);
+    throw new InputError(
+      `Cannot read "${path}": not an mxtls run file (no "${RUN_SCHEMA}" header)`,
+    );
   }
   return header as RunHeader;
 }

@@ -108,7 +108,8 @@ export async function startSmtpFleet(options: {
     },
     async close() {
       for (const socket of sockets) socket.destroy();
-      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      const closing = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      await Promise.all(closing);
     },
   };
 }

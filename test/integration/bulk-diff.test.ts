@@ -112,7 +112,8 @@ describe('mxtls diff of two runs against a changed fleet', () => {
 
   it('exits 2 with a clear message for an incomplete or unreadable file', () => {
     const partial = join(out, '2026-01-01T000000Z.partial');
-    writeFileSync(partial, '{"schema":"mxtls.run/1","type":"run","startedAt":"x","options":{},"input":{"file":"-"}}\n');
+    const header = { schema: 'mxtls.run/1', type: 'run', startedAt: 'x', options: {}, input: {} };
+    writeFileSync(partial, `${JSON.stringify(header)}\n`);
     const incomplete = mxtls('diff', oldRun, partial);
     expect(incomplete.status).toBe(2);
     expect(incomplete.stderr).toMatch(/Cannot read ".*\.partial": the run is incomplete/);

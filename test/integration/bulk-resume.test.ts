@@ -61,7 +61,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** Waits (at most 30 s) until the run's .partial file holds at least `results` lines. */
 async function waitForResults(out: string, results: number): Promise<string> {
   for (let i = 0; i < 1500; i += 1) {
-    const partial = existsSync(out) ? readdirSync(out).find((f) => f.endsWith('.partial')) : undefined;
+    const files = existsSync(out) ? readdirSync(out) : [];
+    const partial = files.find((f) => f.endsWith('.partial'));
     if (partial) {
       const path = join(out, partial);
       if (readFileSync(path, 'utf8').split('\n').length - 2 >= results) return path;
@@ -108,7 +109,12 @@ async function resume(out: string): Promise<number> {
         helo: 'scanner.lab.test',
       },
     },
-    { stdout: sink(), stderr: sink(), stdin: Readable.from([]), signal: new AbortController().signal },
+    {
+      stdout: sink(),
+      stderr: sink(),
+      stdin: Readable.from([]),
+      signal: new AbortController().signal,
+    },
   );
 }
 

@@ -150,7 +150,8 @@ describe('bulk scan against a loopback fleet', () => {
       // Rows appeared while the scan was still going, not all at the end.
       expect(rowsBeforeEnd).toBeGreaterThan(0);
       expect(rowsBeforeEnd).toBeLessThan(40);
-      expect(stderr.text).toMatch(/\r\x1b\[K\d+ domains, \d+ without verified TLS, 0 errors, [\d.]+\/s/);
+      const progressLine = /\r\x1b\[K\d+ domains, \d+ without verified TLS, 0 errors, [\d.]+\/s/;
+      expect(stderr.text).toMatch(progressLine);
     } finally {
       for (const l of lab.fleet.listeners.values()) l.behaviour.greetingDelayMs = 0;
     }
@@ -161,7 +162,8 @@ describe('bulk scan against a loopback fleet', () => {
     try {
       const out = mkdtempSync(join(tmpdir(), 'mxtls-bulk-'));
       const controller = new AbortController();
-      const { io, stdout, stderr } = testIo({ stdin: lab.ownDomains.join('\n'), signal: controller.signal });
+      const stdin = lab.ownDomains.join('\n');
+      const { io, stdout, stderr } = testIo({ stdin, signal: controller.signal });
       const timer = setTimeout(() => controller.abort(), 700);
       const code = await runBulkScan(settings({ file: '-', json: true, out, concurrency: 4 }), io);
       clearTimeout(timer);

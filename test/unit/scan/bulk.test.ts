@@ -6,7 +6,7 @@ import { domainResult } from './make-results.js';
 const tick = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('scanDomains', () => {
-  it('pulls domains only as slots free: in-flight and pulled-ahead stay within concurrency', async () => {
+  it('pulls domains only as slots free: in flight and pulled ahead stay bounded', async () => {
     let pulled = 0;
     let finished = 0;
     let maxAhead = 0;
@@ -105,7 +105,7 @@ describe('scanDomains', () => {
     expect(got.find((r) => r.domain === 'ok.test')?.verdict).toBe('verified-tls');
   });
 
-  it('on abort starts nothing new, stops probes in flight, keeps results already yielded', async () => {
+  it('on abort starts nothing new, stops probes in flight, keeps results yielded', async () => {
     const controller = new AbortController();
     const started: string[] = [];
     let sawAbort = 0;
@@ -116,7 +116,9 @@ describe('scanDomains', () => {
       signal: controller.signal,
       probeDomain: (domain, signal) => {
         started.push(domain);
-        if (domain === 'd0.test' || domain === 'd1.test') return Promise.resolve(domainResult(domain));
+        if (domain === 'd0.test' || domain === 'd1.test') {
+          return Promise.resolve(domainResult(domain));
+        }
         return new Promise<DomainResult>((resolve) => {
           signal.addEventListener('abort', () => {
             sawAbort += 1;

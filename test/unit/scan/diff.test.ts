@@ -28,11 +28,23 @@ function compare(before: DomainShape, after: DomainShape): DomainDiff {
 
 const kinds = (changes: { kind: string }[]): string[] => changes.map((c) => c.kind);
 
-/** Each case: a state before and after, and the kind it must report as worse (and reversed, better). */
+/** Each case: a kind, and states before and after that it must report as worse. */
+const NO_STARTTLS: DomainShape = {
+  verdict: 'no-tls',
+  hosts: [{ outcome: 'starttls-not-offered' }],
+};
+const NO_HANDSHAKE: DomainShape = { verdict: 'no-tls', hosts: [{ outcome: 'handshake-failed' }] };
+const TLS12: DomainShape = { hosts: [{ protocol: 'TLSv1.2' }] };
+const TLS13: DomainShape = { hosts: [{ protocol: 'TLSv1.3' }] };
+const PROTOCOL_ERROR: DomainShape = {
+  verdict: 'error',
+  hosts: [{ outcome: 'protocol-error', errorCode: 'MXTLS_SMTP_PROTOCOL' }],
+};
+
 const CASES: [string, DomainShape, DomainShape][] = [
-  ['starttls-lost', { hosts: [{}] }, { verdict: 'no-tls', hosts: [{ outcome: 'starttls-not-offered' }] }],
-  ['handshake-failing', { hosts: [{}] }, { verdict: 'no-tls', hosts: [{ outcome: 'handshake-failed' }] }],
-  ['protocol-downgraded', { hosts: [{ protocol: 'TLSv1.3' }] }, { hosts: [{ protocol: 'TLSv1.2' }] }],
+  ['starttls-lost', { hosts: [{}] }, NO_STARTTLS],
+  ['handshake-failing', { hosts: [{}] }, NO_HANDSHAKE],
+  ['protocol-downgraded', TLS13, TLS12],
   [
     'certificate-unverified',
     { hosts: [{}] },
@@ -55,7 +67,7 @@ describe('diffDomain', () => {
   }
 
   it('names the host, address and both protocol versions of a downgrade', () => {
-    const diff = compare({ hosts: [{ protocol: 'TLSv1.3' }] }, { hosts: [{ protocol: 'TLSv1.2' }] });
+    const diff = compare(TLS13, TLS12);
     expect(diff.worse[0]).toMatchObject({
       host: 'mx1.fleet.test',
       address: '127.0.30.1',
@@ -80,22 +92,19 @@ describe('diffDomain', () => {
     expect(kinds(diff.worse)).toEqual(['mx-changed']);
     const moved = compare(
       { hosts: [{ host: 'mx1.a.test', address: '127.0.30.1' }] },
-      { verdict: 'no-tls', hosts: [{ host: 'mx1.a.test', address: '127.0.30.9', outcome: 'starttls-not-offered' }] },
+      {
+        verdict: 'no-tls',
+        hosts: [{ host: 'mx1.a.test', address: '127.0.30.9', outcome: 'starttls-not-offered' }],
+      },
     );
     // The host kept its name but changed address: it is still compared.
     expect(kinds(moved.worse)).toEqual(['starttls-lost']);
   });
 
   it('reports new errors and errors gone', () => {
-    const diff = compare(
-      { hosts: [{}] },
-      { verdict: 'error', hosts: [{ outcome: 'protocol-error', errorCode: 'MXTLS_SMTP_PROTOCOL' }] },
-    );
+    const diff = compare({ hosts: [{}] }, PROTOCOL_ERROR);
     expect(kinds(diff.worse)).toContain('new-errors');
-    const back = compare(
-      { verdict: 'error', hosts: [{ outcome: 'protocol-error', errorCode: 'MXTLS_SMTP_PROTOCOL' }] },
-      { hosts: [{}] },
-    );
+    const back = compare(PROTOCOL_ERROR, { hosts: [{}] });
     expect(kinds(back.better)).toContain('new-errors');
   });
 
@@ -103,7 +112,10 @@ describe('diffDomain', () => {
     for (const outcome of ['timeout', 'rate-limited', 'greeting-refused'] as const) {
       const diff = compare(
         { hosts: [{}] },
-        { verdict: 'error', hosts: [{ outcome, temporary: true, errorCode: 'MXTLS_SMTP_TIMEOUT' }] },
+        {
+          verdict: 'error',
+          hosts: [{ outcome, temporary: true, errorCode: 'MXTLS_SMTP_TIMEOUT' }],
+        },
       );
       expect(diff.worse, outcome).toEqual([]);
       expect(kinds(diff.unchecked), outcome).toEqual(['unchecked']);
@@ -111,13 +123,17 @@ describe('diffDomain', () => {
   });
 
   it('treats a failed DNS lookup as "could not be checked"', () => {
-    const diff = compare({ hosts: [{}] }, { verdict: 'error', dns: 'error', dnsError: 'MXTLS_DNS_SERVFAIL' });
+    const failed: DomainShape = { verdict: 'error', dns: 'error', dnsError: 'MXTLS_DNS_SERVFAIL' };
+    const diff = compare({ hosts: [{}] }, failed);
     expect(diff.worse).toEqual([]);
     expect(diff.unchecked[0]?.message).toMatch(/could not be checked: DNS lookup failed/);
   });
 
   it('reports nothing when nothing changed', () => {
-    const diff = compare({ hosts: [{}, { address: '127.0.30.2' }] }, { hosts: [{ address: '127.0.30.2' }, {}] });
+    const diff = compare(
+      { hosts: [{}, { address: '127.0.30.2' }] },
+      { hosts: [{ address: '127.0.30.2' }, {}] },
+    );
     expect(diff).toEqual({ domain: 'p.test', worse: [], better: [], unchecked: [] });
   });
 
@@ -149,7 +165,7 @@ describe('diffRuns', () => {
       runOf([
         domainResult('same.test'),
         domainResult('worse.test'),
-        domainResult('better.test', { verdict: 'no-tls', hosts: [{ outcome: 'starttls-not-offered' }] }),
+        domainResult('better.test', NO_STARTTLS),
         domainResult('gone.test'),
       ]),
       runOf([
@@ -159,7 +175,9 @@ describe('diffRuns', () => {
         domainResult('new.test'),
       ]),
     );
-    expect(diff.counts).toEqual({ worse: 1, better: 1, unchecked: 0, unchanged: 1, added: 1, removed: 1 });
+    expect(diff.counts).toEqual({
+      worse: 1, better: 1, unchecked: 0, unchanged: 1, added: 1, removed: 1,
+    });
     expect(diff.added).toEqual(['new.test']);
     expect(diff.removed).toEqual(['gone.test']);
     expect(diff.domains.map((d) => d.domain)).toEqual(['better.test', 'worse.test']);
@@ -169,7 +187,7 @@ describe('diffRuns', () => {
 describe('diffRunFiles', () => {
   it('compares two complete run files and refuses an incomplete one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mxtls-diff-'));
-    const write = async (time: string, results: DomainResult[], complete = true): Promise<string> => {
+    const write = async (time: string, results: DomainResult[], complete = true) => {
       const w = await createRun(dir, {
         schema: RUN_SCHEMA, type: 'run', startedAt: time, options: {}, input: { file: 'x' },
       });

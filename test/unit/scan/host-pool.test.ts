@@ -63,7 +63,8 @@ describe('createHostPool', () => {
     const fake = countingProbe(10);
     const pool = createHostPool({ probeHost: fake.probeHost });
     await Promise.all(
-      Array.from({ length: 12 }, (_, i) => pool.probeHost(target(`mx${i}.host.test`, '127.0.30.2'), {})),
+      Array.from({ length: 12 }, (_, i) =>
+        pool.probeHost(target(`mx${i}.host.test`, '127.0.30.2'), {})),
     );
     expect(fake.calls).toHaveLength(12);
     expect(fake.peak.get('127.0.30.2')).toBe(1);
@@ -92,6 +93,7 @@ describe('createHostPool', () => {
 
   it('rejects a limit that is not a positive integer', () => {
     const fake = countingProbe();
-    expect(() => createHostPool({ probeHost: fake.probeHost, perAddress: 0 })).toThrow(/perAddress/);
+    const create = () => createHostPool({ probeHost: fake.probeHost, perAddress: 0 });
+    expect(create).toThrow(/perAddress/);
   });
 });

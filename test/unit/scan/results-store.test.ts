@@ -38,10 +38,14 @@ describe('run files', () => {
     const dir = tempDir();
     const writer = await createRun(dir, header('2026-12-03T02:00:00.000Z'));
     await writer.append(domainResult('a.test'));
-    await Promise.all([writer.append(domainResult('b.test')), writer.append(domainResult('c.test'))]);
+    await Promise.all([
+      writer.append(domainResult('b.test')),
+      writer.append(domainResult('c.test')),
+    ]);
     expect(readdirSync(dir)).toEqual(['2026-12-03T020000Z.partial']);
     // Everything appended is in the partial file already (a crash keeps it).
-    const partial = readFileSync(join(dir, '2026-12-03T020000Z.partial'), 'utf8').trim().split('\n');
+    const partialPath = join(dir, '2026-12-03T020000Z.partial');
+    const partial = readFileSync(partialPath, 'utf8').trim().split('\n');
     expect(partial).toHaveLength(4);
 
     const summary = summarizeRun([domainResult('a.test')]);
@@ -84,7 +88,8 @@ describe('run files', () => {
     ]);
   });
 
-  it('resumes a partial run, dropping a cut-off last line so its domain is probed again', async () => {
+  it('resumes a partial run, dropping a cut-off last line so its domain is probed again',
+    async () => {
     const dir = tempDir();
     const writer = await createRun(dir, header('2026-12-03T02:00:00.000Z'));
     await writer.append(domainResult('a.test'));
@@ -107,7 +112,8 @@ describe('run files', () => {
   it('keeps a whole last line that only lacks its newline', async () => {
     const dir = tempDir();
     const path = join(dir, '2026-12-03T020000Z.partial');
-    writeFileSync(path, `${JSON.stringify(header('2026-12-03T02:00:00Z'))}\n${JSON.stringify(domainResult('a.test'))}`);
+    const first = JSON.stringify(header('2026-12-03T02:00:00Z'));
+    writeFileSync(path, `${first}\n${JSON.stringify(domainResult('a.test'))}`);
     const resumed = await resumeRun(path);
     expect([...resumed.done]).toEqual(['a.test']);
     await resumed.writer.append(domainResult('b.test'));

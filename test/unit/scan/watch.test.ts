@@ -111,7 +111,10 @@ describe('createWatcher', () => {
         domainResult('a.test'),
         night === 0
           ? domainResult('b.test')
-          : domainResult('b.test', { verdict: 'no-tls', hosts: [{ outcome: 'starttls-not-offered' }] }),
+          : domainResult('b.test', {
+            verdict: 'no-tls',
+            hosts: [{ outcome: 'starttls-not-offered' }],
+          }),
       ]),
     });
 
