@@ -2,6 +2,7 @@
  * Servers that try to make the prober wait or grow without end. Every one must end in a
  * bounded error with a named outcome, well inside the test's patience.
  */
+import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { probeHost } from '../../../src/probe/host.js';
 import type { HostProbeOptions } from '../../../src/probe/options.js';
@@ -167,5 +168,29 @@ describe('aborting', () => {
     } finally {
       process.off('warning', onWarning);
     }
+  });
+});
+
+describe('an address family without a route', () => {
+  // A fresh network namespace (unshare -n) has no interface up, so the connect fails on this
+  // machine without a packet leaving it. The built dist/ is used because the child is plain
+  // Node; the suite's global setup builds it.
+  const script = [
+    "const { probeHost } = await import(process.argv[1]);",
+    "const r = await probeHost({ host: 'mx.example.com', address: '2001:db8::25', family: 6,",
+    "  port: 25 }, { helo: 'probe.example.net', timeouts: { connect: 2000 } });",
+    'console.log(JSON.stringify(r));',
+  ].join('\n');
+  const hostModule = new URL('../../../dist/probe/host.js', import.meta.url).pathname;
+  const probe = spawnSync('unshare', ['-n', 'node', '--input-type=module', '-e', script,
+    hostModule], { encoding: 'utf8', timeout: 20_000 });
+  const runnable = probe.status === 0;
+
+  it.runIf(runnable)('reports "this host has no IPv6 route" as a temporary no-route', () => {
+    const result = JSON.parse(probe.stdout.trim()) as { outcome: string; detail: string;
+      temporary: boolean };
+    expect(result.outcome).toBe('no-route');
+    expect(result.detail).toMatch(/^this host has no IPv6 route \((ENETUNREACH|EADDRNOTAVAIL)\)$/);
+    expect(result.temporary).toBe(true);
   });
 });
