@@ -141,8 +141,10 @@ describe.skipIf(!requirePostfix())('probe against real Postfix', () => {
     expect(r.outcome).toBe('tls');
     expect(r.tls?.protocol).toBe('TLSv1.2');
     expect(r.tls?.cipher.name).toMatch(/^ECDHE-ECDSA-/);
+    expect(r.tls?.keyExchange?.type).toBe('ECDH');
     expect(r.tls?.chain[0]?.keyType).toBe('EC');
     expect(r.tls?.chain[0]?.keyBits).toBe(256);
+    expect(r.tls?.chain[0]?.curve).toBe('prime256v1');
     expect(r.tls?.certificate.summary).toBe('verified');
   });
 
@@ -171,6 +173,9 @@ describe.skipIf(!requirePostfix())('probe against real Postfix', () => {
       expect(finger.tls?.protocol).toBe(r.tls?.protocol);
       expect(finger.tls?.cipher).toBe(r.tls?.cipher.name);
       expect(finger.tls?.bits).toBe(r.tls?.cipher.bits);
+      // posttls-finger names the group only for TLS 1.3 sessions.
+      if (finger.tls?.keyExchange) expect(finger.tls.keyExchange).toBe(r.tls?.keyExchange?.name);
+      expect(finger.extensionsTls).toEqual(Object.keys(r.extensionsTls ?? {}));
       // Postfix's verdict and ours agree on what "verified" means.
       const verified = r.tls?.certificate.summary === 'verified';
       expect(finger.tls?.trust).toBe(verified ? 'Verified' : 'Untrusted');
