@@ -3,6 +3,7 @@
  * the verdict. Exchanges are probed side by side; the addresses of one exchange one after the
  * other, so that no MX sees more than one connection from a domain probe at a time.
  */
+import { isIP } from 'node:net';
 import { errorInfo } from '../errors.js';
 import { resolveMailHosts } from '../dns/mx.js';
 import type { HostAddress, PlannedExchange, Resolver } from '../dns/types.js';
@@ -49,13 +50,20 @@ export async function probeDomain(
 
 /**
  * Probes a host given by name, outside any MX set (e.g. "does this relay do TLS?"): its A
- * and AAAA records from `options.resolver`, then each address. The result has preference 0.
+ * and AAAA records from `options.resolver`, then each address. An IP address (bare or in
+ * brackets) is probed as it is. The result has preference 0.
  */
 export async function probeHostByName(
   host: string,
   options: DomainProbeOptions,
 ): Promise<ExchangeResult> {
-  const planned = await resolveHostAddresses(normalizeHostName(host), options.resolver);
+  const name = normalizeHostName(host).replace(/^\[|\]$/g, '');
+  const family = isIP(name);
+  // An address needs no lookup; its certificate is then checked against IP SANs.
+  const planned: PlannedExchange = family === 4 || family === 6
+    ? { host: name, preference: 0, implicit: false, addressOutcome: 'ok',
+      addresses: [{ address: name, family }] }
+    : await resolveHostAddresses(name, options.resolver);
   return probeExchange(planned, options);
 }
 

@@ -139,6 +139,15 @@ describe('probeHostByName', () => {
     ]);
   });
 
+  it('probes an IP address without asking DNS', async () => {
+    const before = dns.queries.length;
+    const result = await probeHostByName('[127.0.2.2]', base());
+    expect(dns.queries.length).toBe(before);
+    expect(result.hosts.map((h) => [h.address, h.outcome])).toEqual([['127.0.2.2', 'tls']]);
+    // The certificate names only DNS names, so an address cannot match it.
+    expect(result.hosts[0]?.tls?.certificate.nameMatches).toBe(false);
+  });
+
   it('reports a name without addresses as no-address', async () => {
     const result = await probeHostByName('gone.noaddr.test', base());
     expect(result.addressOutcome).toBe('no-address');
