@@ -46,7 +46,7 @@ export interface RunScanOptions {
   expiryDays?: number;
   /** Where run files go; undefined means no run file (`--no-save`). */
   outDir?: string;
-  /** A `.partial` run file to continue; needs `outDir` unset or its directory. */
+  /** A `.partial` run file to continue; results are appended to it and `outDir` is unused. */
   resume?: string;
   /** Other options worth recording in the run header. Default none. */
   recordOptions?: Record<string, unknown>;
