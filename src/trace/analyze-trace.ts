@@ -139,6 +139,7 @@ function buildHop(field: ReceivedField, index: number, networks: readonly Networ
     with: withValue(withClauses, transmission),
     withText,
     id: clauses.find((c) => c.keyword === 'id')?.words[0] ?? null,
+    // TODO: only the first recipient of a `for` clause is kept; the rest stay in `clauses`.
     for: clauses.find((c) => c.keyword === 'for')?.words[0] ?? null,
     date: field.date,
     dateText: field.dateText,

@@ -74,6 +74,8 @@ export function readTraceFields(input: string | Buffer, limits: HeaderLimits = {
     result.received.push(body);
   };
 
+  // TODO: lines ended by a lone CR (classic Mac files) are not split, so such a header reads
+  // as one long line and yields at most one Received field.
   for (const rawLine of lines) {
     const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
     if (line.length === 0) continue;

@@ -127,6 +127,8 @@ export function parseReceived(body: string): ReceivedField {
         current = { keyword: lower as ClauseKeyword, words: [], comments: [] };
         seen.add(lower);
       } else {
+        // TODO: RFC 5321 additional clauses (`Atom String`, e.g. Haraka's `envelope-from <…>`)
+        // are not told apart; their words stay in the clause before them, so nothing is lost.
         current.words.push(token.text);
       }
     }

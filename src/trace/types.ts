@@ -159,12 +159,20 @@ export interface Hop {
   authenticated: boolean;
   recorder: RecorderMatch;
   evidence: TlsEvidence;
+  /**
+   * `internal` wins over what the evidence says (a TLS hop inside one organisation is still
+   * internal); `not-applicable` marks fields without a sending host (local injection, notes).
+   */
   verdict: Verdict;
+  /** True when nothing crossed between organisations, including `not-applicable` hops. */
   internal: boolean;
+  /** Why the hop is internal, e.g. "sent from the internal address 127.0.0.1". */
   internalReason: string | null;
+  /** Registrable domain of the sender's rDNS name, else of its HELO name. */
   fromOrganisation: string | null;
   byOrganisation: string | null;
   continuity: Continuity;
+  /** Gaps, clock skew, long delays and the comments of from-less fields, for a person. */
   notes: string[];
   clauses: Clause[];
   raw: string;
