@@ -32,7 +32,11 @@ const SEVERITY: Record<DaneOutcome, Severity> = {
   'not-applicable': 'info',
 };
 
-/** The TLSA base name of an SMTP server on port 25 (RFC 7672 2.2.3). */
+/**
+ * The TLSA base name of an SMTP server on port 25 (RFC 7672 2.2.3).
+ * TODO: an MX host that is a CNAME should first be tried at its secure canonical name
+ * (RFC 7672 2.2.2); the MX name itself is used, so such hosts may show `no-tlsa` wrongly.
+ */
 export function tlsaName(host: string, port = 25): string {
   return `_${port}._tcp.${host}`;
 }

@@ -101,6 +101,10 @@ export function matchTlsa(
     detail: reasons[0] ?? 'No usable TLSA record matches the presented chain' };
 }
 
+// TODO: a DANE-TA(2) record for a public key that the server does not send in its chain
+// (RFC 7671 5.2.2 lets clients accept a bare key) never matches here; such servers show
+// `no-match` although a sender with full DANE-TA support would accept them.
+
 /**
  * Why the chain from the leaf up to a DANE-TA anchor does not authenticate `host`, or
  * undefined: each certificate must be signed by the next, and the leaf must name the host

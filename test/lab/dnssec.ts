@@ -58,6 +58,12 @@ export interface DnssecLab {
 const START_TIMEOUT_MS = 20_000;
 const POLL_MS = 100;
 
+/** Daemons still running; killed when the test process exits, however it exits. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Whether Knot, keymgr, kdig and Unbound are installed. */
 export function dnssecLabAvailable(): boolean {
   return ['/usr/sbin/knotd', '/usr/bin/kdig', '/usr/sbin/unbound'].every((f) => existsSync(f));
@@ -220,6 +226,8 @@ function unboundConfig(
 
 function startDaemon(command: string, args: string[], outFile: string): ChildProcess {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const chunks: string[] = [];
   const keep = (data: Buffer): void => {
     chunks.push(data.toString('utf8'));
