@@ -104,6 +104,22 @@ describe('readTlsMarkers', () => {
       'id x; Mon, 1 Jan 2019 00:00:00 +0300 (using TLSv1.2 with cipher ' +
       'ECDHE-RSA-AES128-GCM-SHA256 (128/128 bits))', 'TLS 1.2', 'ECDHE-RSA-AES128-GCM-SHA256',
       128],
+    ['Postfix form without a cipher', 'from a (a [192.0.2.1]) (using TLSv1.2) by b.example.com ' +
+      'with ESMTPS', 'TLS 1.2', null, null],
+    ['form with single bits and verified FAIL', 'from a (a [192.0.2.1]) (using TLSv1.2 with ' +
+      'cipher AES256-SHA (256 bits) verified FAIL) by b.example.com with ESMTPS', 'TLS 1.2',
+      'AES256-SHA', 256],
+    ['form without bits', 'from a (a [192.0.2.1]) (using TLSv1.2 with cipher AES128-SHA) ' +
+      'by b.example.com with ESMTPS', 'TLS 1.2', 'AES128-SHA', null],
+    ['OpenSSL 3 suite name', 'from a (a [192.0.2.1]) (using TLSv1.3 with cipher ' +
+      'TLS13_AES_256_GCM_SHA384 (256/256 bits)) by b.example.com with ESMTPS', 'TLS 1.3',
+      'TLS13_AES_256_GCM_SHA384', 256],
+    ['Exim 4.92 form with TLS1', 'by l.example.com with esmtps (TLS1) tls ' +
+      'ECDHE_RSA_AES_256_CBC_SHA1 (Exim 4.94)', 'TLS 1.0', 'ECDHE_RSA_AES_256_CBC_SHA1', null],
+    ['Exim custom tls_cipher comment', 'by s.example.net with local-esmtps ' +
+      '(tls_cipher TLS-1.0:RSA_AES_256_CBC_SHA:32)', 'TLS 1.0', 'RSA_AES_256_CBC_SHA', 32],
+    ['Gmail legacy form with cipher=OTHER', 'by mx.google.com with ESMTPS id x for ' +
+      '<u@example.com> (version=TLSv1/SSLv3 cipher=OTHER)', VERSION_NOT_STATED, null, null],
   ])('reads the %s', (_label, body, protocol, cipher, bits) => {
     const m = markersOf(body);
     expect(m.state).toBe('stated');
