@@ -34,7 +34,8 @@ export function formatCompare(result: CompareResult): string[] {
   const { message, probe } = result;
   lines.push(`Compare for ${result.domain}`);
   lines.push(`  message:  travelled ${formatDate(message.firstDate)} to ` +
-    `${formatDate(message.lastDate)} (${message.hops} hops, ${message.handoffs} hand-offs)`);
+    `${formatDate(message.lastDate)} (${count(message.hops, 'hop')}, ` +
+    `${count(message.handoffs, 'hand-off')})`);
   if (probe.source === 'live') {
     lines.push(`  probes:   made now, ${formatDate(probe.oldestCheckedAt)}, ` +
       `resolver ${probe.resolver ?? '?'}`);
@@ -50,8 +51,8 @@ export function formatCompare(result: CompareResult): string[] {
 
   for (const hop of result.hops) {
     lines.push('');
-    lines.push(`Hop ${hop.hop}  ${hop.from ?? '?'} → ${hop.to ?? '?'}  (${ROLE_LABELS[hop.role]})` +
-      `  ${formatDate(hop.date)}`);
+    const path = `${hop.from ?? '?'} → ${hop.to ?? '?'}`;
+    lines.push(`Hop ${hop.hop}  ${path}  (${ROLE_LABELS[hop.role]})  ${formatDate(hop.date)}`);
     lines.push(`  header:     ${hop.header.clause}`);
     lines.push(`              ${describeHeader(hop)}`);
     if (hop.receiver !== null) lines.push(`  probe:      ${describeReceiver(hop.receiver)}`);
@@ -68,7 +69,9 @@ function describeHeader(hop: CompareHop): string {
   const h = hop.header;
   if (h.verdict === 'encrypted') {
     const detail = [h.protocol, h.cipher].filter((p) => p !== null).join(', ');
-    return `TLS recorded${detail ? ` (${detail})` : ''}: ${h.markers.join('; ')}`;
+    // The first marker is the one the verdict rests on; the rest repeat parts of it.
+    const marker = (h.markers[0] ?? '').replace(/\s+/g, ' ');
+    return `TLS recorded${detail ? ` (${detail})` : ''}: ${marker}`;
   }
   const dialect = `${h.recorder} records TLS: ${h.recordsTls}`;
   if (h.verdict === 'not-encrypted') return `no TLS recorded (${dialect})`;
@@ -86,6 +89,10 @@ function describeReceiver(evidence: ReceiverEvidence): string {
     ? ` [tried first: ${evidence.tried.join('; ')}]`
     : '';
   return `${name}${found}${when}: ${evidence.state}: ${evidence.detail}${tried}`;
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function formatDate(iso: string | null): string {

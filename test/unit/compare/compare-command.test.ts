@@ -23,7 +23,7 @@ async function compareJson(args: string[], input = ''): Promise<{ code: number;
 }
 
 describe('mxtls compare with a saved scan', () => {
-  it('concludes that Hotmail did not use TLS toward the Proofpoint host that offers it', async () => {
+  it('concludes that Hotmail did not use TLS toward the Proofpoint host offering it', async () => {
     const { code, result } = await compareJson(['--results', scan, 'hotmail.com', message]);
     expect(code).toBe(1);
     expect(result.schema).toBe('mxtls.compare/1');
