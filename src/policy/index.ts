@@ -40,6 +40,7 @@ export { checkRequireTls } from './require-tls.js';
 export { enumerateVersions, localCanOffer, TLS_VERSIONS, type VersionOptions } from './versions.js';
 export { gradeCipher, hasForwardSecrecy, type CipherFlag } from './cipher-grades.js';
 export { comparePolicies, type PolicyChange } from './policy-diff.js';
+export { policyCells, type PolicyCells } from './summary.js';
 
 export interface PolicyOptions {
   /** Asks every DNS question; its AD bit is what DANE trusts. */
