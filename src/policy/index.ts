@@ -42,6 +42,7 @@ export { gradeCipher, hasForwardSecrecy, type CipherFlag } from './cipher-grades
 export { comparePolicies, type PolicyChange } from './policy-diff.js';
 export { policyCells, type PolicyCells } from './summary.js';
 
+/** What `checkPolicies` needs and may be given; defaults are stated per field. */
 export interface PolicyOptions {
   /** Asks every DNS question; its AD bit is what DANE trusts. */
   resolver: Resolver;

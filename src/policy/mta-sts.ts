@@ -11,6 +11,7 @@ import { isStsRecord, parseStsPolicy, parseStsRecord, uncoveredHosts } from './s
 import { joinTxtStrings } from './tag-list.js';
 import type { MtaStsResult, StsRecord, StsRefusal, StsPolicy, PolicyWarning } from './types.js';
 
+/** The fetch options plus what the policy is judged against. */
 export interface MtaStsOptions extends PolicyFetchOptions {
   /** The MX hosts to check coverage of, normalised, in preference order. */
   mx: readonly string[];

@@ -16,6 +16,7 @@ import type { Resolver } from '../dns/types.js';
 /** RFC 8461 3.3 suggests senders stop reading a policy after 64 KiB. */
 export const MAX_POLICY_BYTES = 64 * 1024;
 
+/** How to fetch a policy; only the resolver is required. */
 export interface PolicyFetchOptions {
   /** Resolves `mta-sts.<domain>`. */
   resolver: Resolver;

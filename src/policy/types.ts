@@ -7,6 +7,7 @@
  */
 import type { ErrorInfo } from '../errors.js';
 
+/** The schema name of a PolicyResult; it changes only when the shape does. */
 export const POLICY_SCHEMA = 'mxtls.policy/1';
 
 /** How loud a finding is: "error" means a compliant sender would refuse or defer mail. */
@@ -31,6 +32,7 @@ export interface StsRecord {
   extensions: Record<string, string>;
 }
 
+/** The policy mode (RFC 8461 5): refuse, report only, or withdraw the policy. */
 export type StsMode = 'enforce' | 'testing' | 'none';
 
 /** The policy file (RFC 8461 3.2), parsed. */
@@ -76,6 +78,7 @@ export interface StsRefusal {
   reason: string;
 }
 
+/** The MTA-STS finding of a domain. */
 export interface MtaStsResult {
   verdict: StsVerdict;
   severity: Severity;
@@ -103,6 +106,7 @@ export interface RuaDestination {
   problem?: string;
 }
 
+/** The TLS-RPT finding of a domain. */
 export interface TlsRptResult {
   /** `absent` when there is no `v=TLSRPTv1` record; `invalid` when it does not parse. */
   verdict: 'present' | 'absent' | 'invalid' | 'error';
@@ -160,6 +164,7 @@ export interface DaneAddressResult {
   detail: string;
 }
 
+/** The DANE finding of one MX host. */
 export interface DaneExchangeResult {
   host: string;
   outcome: DaneOutcome;
@@ -171,6 +176,7 @@ export interface DaneExchangeResult {
   error?: ErrorInfo;
 }
 
+/** The DANE finding of a domain: its MX hosts and their worst outcome. */
 export interface DaneResult {
   /** The worst outcome over the exchanges (see `checkDane`). */
   outcome: DaneOutcome;
@@ -183,6 +189,7 @@ export interface DaneResult {
   exchanges: DaneExchangeResult[];
 }
 
+/** The REQUIRETLS finding of a domain, from the probe's EHLO replies after STARTTLS. */
 export interface RequireTlsResult {
   /**
    * `advertised` when every address that completed TLS lists REQUIRETLS after STARTTLS,
@@ -212,6 +219,7 @@ export interface VersionAttempt {
   detail: string;
 }
 
+/** The version enumeration of one MX address. */
 export interface VersionsResult {
   host: string;
   address: string;

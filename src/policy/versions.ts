@@ -25,6 +25,7 @@ const HELLO_VERSION: Record<TlsVersion, number> = {
   'TLSv1.3': 0x0303,
 };
 
+/** How to enumerate; every field has a default. */
 export interface VersionOptions {
   /** PEM CA certificates for the certificate check. Default: system roots. */
   ca?: string | Buffer;
