@@ -162,6 +162,13 @@ export function judgeCertificate(input: VerdictInput): CertificateVerdict {
   };
   if (!input.authorized && input.authorizationError) {
     verdict.chainError = input.authorizationError;
+    // OpenSSL's security-level refusals reach Node as "UNSPECIFIED"; say what it most
+    // likely was when the leaf shows it.
+    const weakRsa = leaf?.keyType === 'RSA' && (leaf.keyBits ?? 0) < 2048;
+    if (input.authorizationError === 'UNSPECIFIED' && weakRsa) {
+      verdict.chainError = `UNSPECIFIED (RSA key of ${leaf.keyBits} bits is below the ` +
+        'security level)';
+    }
   }
   if (expired) verdict.summary = 'expired';
   else if (notYetValid) verdict.summary = 'not-yet-valid';

@@ -35,7 +35,12 @@ const CIPHER_CODES = new Set([
   'ERR_SSL_NO_CIPHERS_AVAILABLE',
   'ERR_SSL_TLSV1_ALERT_INSUFFICIENT_SECURITY',
   'ERR_SSL_WRONG_CIPHER_RETURNED',
+]);
+
+/** The server's certificate or signature is below the client's security level. */
+const WEAK_KEY_CODES = new Set([
   'ERR_SSL_EE_KEY_TOO_SMALL',
+  'ERR_SSL_CA_KEY_TOO_SMALL',
   'ERR_SSL_CA_MD_TOO_WEAK',
   'ERR_SSL_LEGACY_SIGALG_DISALLOWED_OR_UNSUPPORTED',
 ]);
@@ -63,6 +68,10 @@ export function explainHandshakeFailure(error: unknown): HandshakeFailure {
       bits ? `server DH ${bits} bits below client minimum` : 'server DH group below client minimum',
       true,
     );
+  }
+  if (WEAK_KEY_CODES.has(code) || /key too small|md too weak/i.test(message)) {
+    return failure('cipher', 'server certificate key or signature below the client security ' +
+      'level', true);
   }
   if (CIPHER_CODES.has(code) || /handshake failure|no shared cipher/i.test(message)) {
     const reason = 'server and client share no cipher suite (handshake failure alert)';

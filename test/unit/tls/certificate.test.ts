@@ -51,6 +51,14 @@ describe('judgeCertificate', () => {
       summary: 'expired' });
   });
 
+  it('explains an UNSPECIFIED chain error when the leaf has a weak RSA key', () => {
+    const weak = { ...good, keyType: 'RSA', keyBits: 1024 };
+    const verdict = judgeCertificate({ leaf: weak, host: 'mx.example.com', authorized: false,
+      authorizationError: 'UNSPECIFIED', now: NOW });
+    expect(verdict.chainError).toBe('UNSPECIFIED (RSA key of 1024 bits is below the security ' +
+      'level)');
+  });
+
   it('says name-mismatch when only the name fails', () => {
     const verdict = judgeCertificate({ leaf: good, host: 'mx2.example.org', authorized: true,
       now: NOW });

@@ -20,6 +20,8 @@ describe('explainHandshakeFailure', () => {
       'server and client share no cipher suite (handshake failure alert)', true],
     ['ECONNRESET', 'Client network socket disconnected before secure TLS connection was ' +
       'established', 'dropped', 'peer closed after 220, no ServerHello', false],
+    ['ERR_SSL_EE_KEY_TOO_SMALL', 'ee key too small', 'cipher',
+      'server certificate key or signature below the client security level', true],
     ['ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC', 'bad record mac', 'other', 'bad record mac',
       false],
   ])('%s', (code, message, kind, reason, legacyMayHelp) => {
