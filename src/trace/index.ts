@@ -30,7 +30,7 @@ export function parseMessage(text: string | Buffer, options: TraceOptions = {}):
 }
 
 export { readTraceFields, type TraceFields, type HeaderLimits } from './header-fields.js';
-export { parseReceived, tokenizeReceived } from './received-field.js';
+export { parseReceived, tokenizeReceived, type ReceivedToken } from './received-field.js';
 export { parseTraceDate } from './trace-date.js';
 export { parseAddress, parseNetwork, inNetworks, DEFAULT_INTERNAL_NETWORKS } from './addresses.js';
 export {

@@ -7,7 +7,8 @@
 import type { Clause, ClauseKeyword, ReceivedField } from './types.js';
 import { parseTraceDate, findTrailingDate } from './trace-date.js';
 
-type Token =
+/** One token of a field: a word (atom, literal, path, quoted string), a comment or a `;`. */
+export type ReceivedToken =
   | { kind: 'word'; text: string }
   | { kind: 'comment'; text: string }
   | { kind: 'semicolon' };
@@ -15,8 +16,8 @@ type Token =
 const KEYWORDS: ReadonlySet<string> = new Set(['from', 'by', 'via', 'with', 'id', 'for']);
 
 /** Splits a field body into tokens; also reports unbalanced brackets it had to close. */
-export function tokenizeReceived(body: string): { tokens: Token[]; warnings: string[] } {
-  const tokens: Token[] = [];
+export function tokenizeReceived(body: string): { tokens: ReceivedToken[]; warnings: string[] } {
+  const tokens: ReceivedToken[] = [];
   const warnings: string[] = [];
   const n = body.length;
   let i = 0;
