@@ -64,7 +64,7 @@ export function bulkScanOptions<T>(y: Argv<T>): Argv<T> {
     .option('file', {
       type: 'string',
       describe: 'Scan the domains listed in this file (one a line, # comments, or CSV with a ' +
-        'domain column); - for stdin',
+        'domain column); --file=- reads stdin',
     })
     .option('concurrency', {
       type: 'number',
@@ -111,7 +111,8 @@ BulkScanSettings {
   const number = (name: string): number | undefined =>
     argv[name] === undefined ? undefined : Number(argv[name]);
   return {
-    file: argv.file === undefined ? undefined : String(argv.file),
+    // yargs reads `--file -` as an empty value.
+    file: argv.file === undefined ? undefined : argv.file === '' ? '-' : String(argv.file),
     probe,
     json: argv.json === true,
     concurrency: number('concurrency'),

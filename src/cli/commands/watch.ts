@@ -75,6 +75,9 @@ async function runWatch(
   const once = argv.once === true;
   const cron = argv.cron === undefined ? undefined : String(argv.cron);
   if (argv.file === undefined) throw new UsageError('Cannot watch: name the list with --file');
+  if (argv.file === '' || argv.file === '-') {
+    throw new UsageError('Cannot watch stdin: every scheduled run reads the list file again');
+  }
   if (!once && cron === undefined) {
     throw new UsageError('Cannot watch: give a schedule with --cron, or run once with --once');
   }
