@@ -20,3 +20,4 @@ export * from './scan/index.js';
 export { DEFAULT_PROFILE, LEGACY_PROFILE, type TlsProfile } from './tls/context.js';
 export { summarizeCertificate, judgeCertificate } from './tls/certificate.js';
 export { judgeDomain } from './probe/verdict.js';
+export * from './compare/index.js';
