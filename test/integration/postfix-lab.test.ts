@@ -16,6 +16,8 @@ const INBOUND = '127.0.10.201';
 const PARTNER = '127.0.10.202';
 const PLAIN_PARTNER = '127.0.10.203';
 const BROKEN = '127.0.10.204';
+const FILTER = '127.0.10.205';
+const FILTERED_PARTNER = '127.0.10.206';
 
 describe.skipIf(!requirePostfix())('postfix lab relay', () => {
   const instances: PostfixInstance[] = [];
@@ -91,6 +93,39 @@ describe.skipIf(!requirePostfix())('postfix lab relay', () => {
     });
     await expect(submit).rejects.toThrow(/550 5\.1\.2 .*routes no mail for that domain/);
     expect(plainPartner.readLog()).not.toMatch(/elsewhere\.test.*(status=|Host or domain)/);
+  });
+
+  it('chains partner, filter and inbound, each hop with its own TLS and Received', async () => {
+    const filterLeaf = makeLeaf(ca, { names: ['filter.inbound.test'] });
+    const filter = await startPostfix({
+      addresses: [FILTER],
+      hostname: 'filter.inbound.test',
+      // Without the comment, Received still says ESMTPS but not the protocol and cipher.
+      tls: { chainFile: filterLeaf.chainFile, keyFile: filterLeaf.keyFile, receivedHeader: false },
+      relay: { nexthop: INBOUND, domains: ['inbound.test'], tlsLevel: 'none' },
+    });
+    instances.push(filter);
+    const sender = await startPostfix({
+      addresses: [FILTERED_PARTNER],
+      hostname: 'out.filtered-partner.test',
+      relay: { nexthop: FILTER, tlsLevel: 'may' },
+    });
+    instances.push(sender);
+
+    await submitMessage(FILTERED_PARTNER, {
+      from: 'erin@filtered-partner.test',
+      to: ['frank@inbound.test'],
+      message: 'Subject: three hops\n\nhello\n',
+    });
+    const [message] = await waitForDelivery(inbound.inboxDir, { recipient: 'frank@inbound.test' });
+    const [atInbound, atFilter, atSender] = message?.received ?? [];
+    expect(message?.received).toHaveLength(3);
+    expect(atInbound).toMatch(/^from filter\.inbound\.test \(unknown \[127\.0\.10\.205\]\)/);
+    expect(atInbound).toMatch(/with ESMTP id/);
+    expect(atFilter).toMatch(/^from out\.filtered-partner\.test \(unknown \[127\.0\.10\.206\]\)/);
+    expect(atFilter).toMatch(/with ESMTPS id/);
+    expect(atFilter).not.toMatch(/using TLS/);
+    expect(atSender).toMatch(/by out\.filtered-partner\.test \(Postfix\) with ESMTP id/);
   });
 
   it('fails to start with the maillog reason when the certificate file is missing', async () => {

@@ -4,10 +4,17 @@
  * never uses the system resolver. `startPostfix` returns a handle whose `stop()` waits for the
  * master to exit; instances a test forgot are stopped when the test process exits.
  *
- * Start the lab in a test:
- *   const mx = await startPostfix({ addresses: ['127.0.10.1'], hostname: 'mx1.example.test',
- *     tls: { chainFile: leaf.chainFile, keyFile: leaf.keyFile } });
- *   afterAll(() => mx.stop());
+ * A relay chain, partner -> inbound, read back from the inbound maildir:
+ *   const inbound = await startPostfix({ addresses: ['127.0.10.21'], hostname: 'mx.in.test',
+ *     tls: { chainFile: leaf.chainFile, keyFile: leaf.keyFile }, mailboxDomains: ['in.test'] });
+ *   const partner = await startPostfix({ addresses: ['127.0.10.22'], hostname: 'out.p.test',
+ *     relay: { nexthop: '127.0.10.21', tlsLevel: 'encrypt', caFile: ca.certFile } });
+ *   afterAll(async () => { await partner.stop(); await inbound.stop(); });
+ *   await submitMessage('127.0.10.22', { from: 'a@p.test', to: ['b@in.test'], message });
+ *   const [delivered] = await waitForDelivery(inbound.inboxDir, { recipient: 'b@in.test' });
+ *   delivered.received;   // Received field values, newest first
+ *
+ * Set MXTLS_LAB_KEEP=1 to keep the instance directories (and their maillogs) after stop().
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
