@@ -66,7 +66,9 @@ export function readReceiver(clause: Clause): HopReceiver {
       ip ??= parseAddress(token);
     }
   }
-  const software = clause.comments.length > 0 ? clause.comments.join('; ') : null;
+  // Proofpoint's old form puts its TLS comment in the by clause; that is not the software.
+  const named = clause.comments.filter((c) => !/^using\s|\bversion=|\bcipher\b/i.test(c));
+  const software = named.length > 0 ? named.join('; ') : null;
   return { host: first === null ? null : cleanName(first) ?? first, ip, software };
 }
 

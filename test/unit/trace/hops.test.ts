@@ -102,6 +102,16 @@ describe('hops', () => {
     expect(trace.hops[1]?.recorder.note).toContain('another hop');
   });
 
+  it('keeps a TLS comment in the by clause out of the software name', () => {
+    const trace = parseMessage(
+      'Received: from unknown [192.0.2.44] (EHLO wgh.example.com) by mx1.example.com (Postfix) ' +
+        '(using TLSv1.2 with cipher AES256-SHA) with ESMTP id 1; Mon, 9 Mar 2026 17:40:00 +0000\n',
+    );
+    expect(trace.hops[0]?.by?.software).toBe('Postfix');
+    expect(trace.hops[0]?.from?.helo).toBe('wgh.example.com');
+    expect(trace.hops[0]?.from?.rdns).toBeNull();
+  });
+
   it('calls a plain ESMTP hop from an unrecognised server not recorded', () => {
     const trace = parseMessage(
       'Received: from a.example.org ([192.0.2.1]) by gw.example.com with ESMTP id 1; ' +
