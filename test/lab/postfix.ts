@@ -83,11 +83,11 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixInst
   if (options.addresses.length === 0) throw new Error('Cannot start Postfix: no address given');
   const first = options.addresses[0] as string;
   const hostname = options.hostname ?? `mx.${first.replace(/\./g, '-')}.test`;
+  const postfixUser = lookupPostfixUser();
   const dir = mkdtempSync(join(tmpdir(), 'mxtls-postfix-'));
   // Postfix daemons run as the postfix user and must reach the queue below this directory.
   chmodSync(dir, 0o755);
   const paths = instancePaths(dir);
-  const postfixUser = lookupPostfixUser();
   for (const d of [paths.configDir, paths.queueDir, paths.dataDir, paths.mailDir]) {
     mkdirSync(d, { recursive: true });
   }
@@ -191,7 +191,8 @@ function lookupPostfixUser(): { uid: number; gid: number } {
   const group = spawnSync('id', ['-g', 'postfix'], { encoding: 'utf8' });
   const uid = Number(result.stdout.trim());
   const gid = Number(group.stdout.trim());
-  if (result.status !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid)) {
+  const found = result.status === 0 && group.status === 0;
+  if (!found || !Number.isInteger(uid) || !Number.isInteger(gid)) {
     throw new Error('Cannot start Postfix: there is no "postfix" user (run .ci/install-system)');
   }
   return { uid, gid };
