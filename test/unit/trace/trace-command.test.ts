@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -118,5 +120,20 @@ describe('mxtls trace', () => {
     await main(['trace', '-'], io);
     expect(out()).not.toContain('\u001b');
     expect(out()).toContain('\\x1b');
+  });
+});
+
+describe('bin/mxtls.js trace', () => {
+  it('runs as a process: reads stdin with - and sets the exit code', () => {
+    const bin = join(import.meta.dirname, '../../../bin/mxtls.js');
+    const message = readFileSync(fixture);
+    const result = spawnSync(process.execPath, [bin, 'trace', '--json', '-'], {
+      input: message,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(1);
+    const trace = JSON.parse(result.stdout) as { summary: { unencryptedHandoffs: number[] } };
+    expect(trace.summary.unencryptedHandoffs).toEqual([2]);
   });
 });
