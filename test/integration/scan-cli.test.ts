@@ -2,34 +2,17 @@
  * `mxtls scan` run as a user runs it (node bin/mxtls.js, built by the global setup) against
  * the Postfix lab and its DNS test server: the table, --json and the exit codes.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainResult } from '../../src/probe/types.js';
 import { GOOD_DAYS_TO_EXPIRY, startProbeLab, type ProbeLab } from '../lab/probe-lab.js';
 import { requirePostfix } from '../lab/require.js';
+import { runCommand, type CommandRun } from '../lab/run-command.js';
 
 const BIN = new URL('../../bin/mxtls.js', import.meta.url).pathname;
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI with no stdin and a deadline, as a script or cron job would. */
-function runCli(args: string[], timeoutMs = 60_000): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: timeoutMs,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runCli(args: string[], timeoutMs = 60_000): Promise<CommandRun> {
+  return runCommand(process.execPath, [BIN, ...args], { timeoutMs });
 }
 
 /** The table as header-keyed rows; columns are separated by two or more spaces. */

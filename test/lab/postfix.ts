@@ -16,7 +16,7 @@
  *
  * Set MXTLS_LAB_KEEP=1 to keep the instance directories (and their maillogs) after stop().
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,7 @@ import {
   type ServerTls,
 } from './postfix-config.js';
 import { readGreeting, waitForListeners } from './listeners.js';
+import { runCommand } from './run-command.js';
 import { pollUntil } from './wait.js';
 
 export type { PostfixProtocol, RelayOptions, ServerTls } from './postfix-config.js';
@@ -206,10 +207,13 @@ export function postfixAvailable(): boolean {
 async function runPostfixStart(configDir: string, instance: PostfixInstance): Promise<void> {
   // The master inherits the shell's limits: a fleet needs a descriptor per listener.
   const script = 'ulimit -n "$(ulimit -Hn)"; exec postfix -c "$1" start';
-  const result = await runBounded('bash', ['-c', script, 'postfix-start', configDir], 30_000);
+  const result = await runCommand('bash', ['-c', script, 'postfix-start', configDir], {
+    timeoutMs: START_TIMEOUT_MS,
+  });
   if (result.code !== 0) {
     throw new Error(
-      `Cannot start Postfix in "${configDir}": exit ${result.code}\n${result.output}\n` +
+      `Cannot start Postfix in "${configDir}": exit ${result.code}\n` +
+        `${result.stdout}${result.stderr}\n` +
         logProblems(instance.readLog()).join('\n'),
     );
   }
@@ -246,7 +250,7 @@ function alive(pid: number): boolean {
 async function stopInstance(configDir: string, queueDir: string): Promise<void> {
   const pid = masterPid(queueDir);
   if (pid === undefined || !alive(pid)) return;
-  await runBounded('postfix', ['-c', configDir, 'stop'], 15_000);
+  await runCommand('postfix', ['-c', configDir, 'stop'], { timeoutMs: STOP_TIMEOUT_MS });
   // `postfix stop` returns before the master has gone; its listeners stay bound until then.
   try {
     await pollUntil(`stop the Postfix master ${pid}`, () => (alive(pid) ? undefined : true), {
@@ -268,21 +272,6 @@ function installExitHook(): void {
       if (pid === undefined || !alive(pid)) continue;
       spawnSync('postfix', ['-c', configDir, 'abort'], { stdio: 'ignore', timeout: 10_000 });
     }
-  });
-}
-
-function runBounded(
-  command: string,
-  args: string[],
-  timeoutMs: number,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
   });
 }
 

@@ -3,10 +3,10 @@
  * check mxtls's findings against an independent client. posttls-finger exits 0 even when the
  * probe fails, so everything here comes from its text.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCommand } from './run-command.js';
 
 export interface FingerOptions {
   /** CA file to verify the chain against (`-F`). Default: none, so nothing verifies. */
@@ -85,8 +85,11 @@ export async function runPosttlsFinger(
   if (options.caFile !== undefined) args.push('-F', options.caFile);
   if (options.servername !== undefined) args.push('-s', options.servername);
   args.push(`[${address}]:${options.port ?? 25}`, ...(options.match ?? []));
-  const output = await run(args, (Number(timeout) * 3 + 10) * 1000);
-  return parseFingerOutput(output);
+  const run = await runCommand('posttls-finger', args, {
+    timeoutMs: (Number(timeout) * 3 + 10) * 1000,
+    env: { ...process.env, MAIL_CONFIG: fingerConfigDir() },
+  });
+  return parseFingerOutput(run.stdout + run.stderr);
 }
 
 /** Parses posttls-finger's chat log (its output without `-c`). */
@@ -137,19 +140,4 @@ export function parseFingerOutput(output: string): FingerResult {
   const failure = lines.find((l) => l.startsWith('Failed to establish session'));
   if (failure) result.failure = failure;
   return result;
-}
-
-function run(args: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('posttls-finger', args, {
-      env: { ...process.env, MAIL_CONFIG: fingerConfigDir() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: timeoutMs,
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('error', reject);
-    child.on('close', () => resolve(output));
-  });
 }
