@@ -130,6 +130,7 @@ function buildHop(field: ReceivedField, index: number, networks: readonly Networ
     withText: withText ?? '',
     fromComments: fromClause?.comments ?? [],
     comments: clauses.flatMap((c) => c.comments),
+    hasId: clauses.some((c) => c.keyword === 'id'),
   };
   const hop: Hop = {
     index,

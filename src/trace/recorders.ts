@@ -22,6 +22,8 @@ export interface RecorderContext {
   fromComments: string[];
   /** Every comment of the field. */
   comments: string[];
+  /** Whether the field has an `id` clause. */
+  hasId: boolean;
 }
 
 /** One dialect. A rule matches when any of its tests does. */
@@ -30,7 +32,8 @@ export interface RecorderRule {
   name: string;
   byComment?: RegExp;
   withText?: RegExp;
-  fromComment?: RegExp;
+  /** A test over the whole context, for dialects that only a combination gives away. */
+  shape?: (context: RecorderContext) => boolean;
   /** Registrable domains (public-suffix based) of by-hosts that run this dialect. */
   byDomains?: string[];
   /** A pattern on the by-host for names the domain list cannot express. */
@@ -208,7 +211,7 @@ export const RECORDERS: readonly RecorderRule[] = [
     // by earlier rows write similar shapes.
     id: 'qmail',
     name: 'qmail',
-    fromComment: /^(?:\S+@)?\d{1,3}(?:\.\d{1,3}){3}$/,
+    shape: isQmailShape,
     recordsTls: 'with-option',
     note: 'only qmail with a TLS patch writes "with <cipher> encrypted SMTP"',
   },
@@ -249,14 +252,26 @@ export function recogniseRecorder(context: RecorderContext): RecorderMatch {
 function matchesRule(rule: RecorderRule, context: RecorderContext, domain: string | null): boolean {
   if (rule.byComment && context.byComments.some((c) => rule.byComment?.test(c))) return true;
   if (rule.withText?.test(context.withText)) return true;
-  if (rule.fromComment && context.fromComments.some((c) => rule.fromComment?.test(c))) {
-    return true;
-  }
+  if (rule.shape?.(context)) return true;
   if (rule.byHost?.test(context.byHost)) return true;
   if (rule.byDomains && rule.byDomains.some((d) => d === domain || context.byHost === d)) {
     return true;
   }
   return false;
+}
+
+/**
+ * qmail names no software: it writes `from name (HELO x) (user@192.0.2.1) by host with SMTP;`,
+ * a bare address in parentheses, no by comment and no id.
+ */
+function isQmailShape(context: RecorderContext): boolean {
+  const bareAddress = /^(?:\S+@)?\d{1,3}(?:\.\d{1,3}){3}$/;
+  return (
+    context.byComments.length === 0 &&
+    !context.hasId &&
+    context.fromComments.some((c) => bareAddress.test(c)) &&
+    /^(?:E?SMTPA?(?: \(\S+ encrypted\))?|\S+ encrypted SMTP)$/i.test(context.withText)
+  );
 }
 
 function smtpsvcRecordsTls(context: RecorderContext): RecordsTls {

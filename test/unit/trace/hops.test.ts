@@ -112,6 +112,22 @@ describe('hops', () => {
     expect(trace.hops[0]?.from?.rdns).toBeNull();
   });
 
+  it.each([
+    ['qmail', 'from unknown (HELO a.example.org) (192.0.2.88) by m.example.com with SMTP'],
+    ['qmail', 'from unknown (HELO ?192.168.1.9?) (u@example.net@203.0.113.18) by ' +
+      'm.example.com with (ECDHE-RSA-AES128-GCM-SHA256 encrypted) SMTP'],
+    ['unknown', 'from a.example.org (192.0.2.1) by mx.example.com (chasquid) ' +
+      '(over SMTP, TLS-1.3, envelope from "u@example.org")'],
+    ['unknown', 'from a.example.org (192.0.2.1) by mx.example.com with SMTP id 17'],
+    ['sendmail', 'from a ([192.0.2.1]) by b.example.com (8.18.1/8.18.1) with ESMTP id 1'],
+    ['exim', 'from a ([192.0.2.1]) by b.example.com with esmtp (Exim 4.96) id 1'],
+    ['cisco', 'from a ([192.0.2.1]) by gw.example.edu with ESMTP/TLS/AES128-GCM-SHA256'],
+    ['smtpsvc', 'from a ([192.0.2.1]) by b.example.com with Microsoft SMTPSVC(6.0.3790.1830)'],
+  ])('recognises the %s dialect in %j', (id, body) => {
+    const trace = parseMessage(`Received: ${body}; Mon, 9 Mar 2026 17:40:00 +0000\n`);
+    expect(trace.hops[0]?.recorder.id).toBe(id);
+  });
+
   it('calls a plain ESMTP hop from an unrecognised server not recorded', () => {
     const trace = parseMessage(
       'Received: from a.example.org ([192.0.2.1]) by gw.example.com with ESMTP id 1; ' +
