@@ -82,7 +82,9 @@ describe.skipIf(!requirePostfix())('mxtls scan against the Postfix lab', () => {
   });
 
   it('exits 1 and names the problem on stderr when an MX lacks verified TLS', async () => {
-    const run = await runCli(['scan', 'multi.test', 'wrong.test', 'nullmx.test', ...common]);
+    const run = await runCli([
+      'scan', 'multi.test', 'wrong.test', 'noaddr.test', 'nullmx.test', 'broken.test', ...common,
+    ]);
     expect(run.code).toBe(1);
     const rows = parseTable(run.stdout);
     expect(rows.map((r) => [r.DOMAIN, r.PREF, r.ADDRESS, r.STARTTLS, r.CERTIFICATE])).toEqual([
@@ -90,19 +92,25 @@ describe.skipIf(!requirePostfix())('mxtls scan against the Postfix lab', () => {
       ['multi.test', '20', '127.0.10.4', 'yes', 'verified'],
       ['multi.test', '30', '127.0.10.2', 'no', '-'],
       ['wrong.test', '10', '127.0.10.3', 'yes', 'name-mismatch'],
+      ['noaddr.test', '10', '-', 'no address', '-'],
+      ['noaddr.test', '20', '127.0.10.1', 'yes', 'verified'],
       ['nullmx.test', '-', '-', 'null MX: accepts no mail', '-'],
+      ['broken.test', '-', '-', 'DNS error', '-'],
     ]);
+    expect(run.stderr).toMatch(/^mxtls: broken\.test: error: .*SERVFAIL/m);
     expect(run.stderr).toMatch(/^mxtls: multi\.test: partial: /m);
     expect(run.stderr).toMatch(/^mxtls: wrong\.test: tls-unverified: /m);
     expect(run.stderr).not.toMatch(/nullmx\.test/);
   });
 
   it('writes one mxtls.scan/1 JSON line per domain with --json and nothing else', async () => {
-    const run = await runCli(['scan', 'multi.test', 'missing.test', '--json', ...common]);
+    const run = await runCli([
+      'scan', 'multi.test', 'missing.test', 'broken.test', '--json', ...common,
+    ]);
     expect(run.code).toBe(1);
     const lines = run.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(2);
-    const [multi, missing] = lines.map((l) => JSON.parse(l) as DomainResult);
+    expect(lines).toHaveLength(3);
+    const [multi, missing, broken] = lines.map((l) => JSON.parse(l) as DomainResult);
     expect(multi?.schema).toBe('mxtls.scan/1');
     expect(multi?.verdict).toBe('partial');
     expect(multi?.dns.resolver).toBe(lab.dns.address);
@@ -113,6 +121,8 @@ describe.skipIf(!requirePostfix())('mxtls scan against the Postfix lab', () => {
     expect(multi?.exchanges[2]?.hosts[0]?.starttls).toBe('not-offered');
     expect(missing).toMatchObject({ domain: 'missing.test', verdict: 'not-found' });
     expect(missing?.dns.outcome).toBe('nxdomain');
+    expect(broken?.verdict).toBe('error');
+    expect(broken?.dns.error?.code).toBe('MXTLS_DNS_SERVFAIL');
   });
 
   it('exits 2 for a malformed --resolver and probes nothing', async () => {
