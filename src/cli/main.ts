@@ -41,7 +41,8 @@ export async function main(args: string[], io: CliIo = processIo()): Promise<num
     .wrap(Math.min(100, io.stdout.columns ?? 100))
     .exitProcess(false)
     .fail((message, error) => {
-      failure = error ?? new UsageError(message ?? 'Cannot parse the command line');
+      // Throwing stops yargs here; a fail handler that returns lets the command run anyway.
+      throw error ?? new UsageError(message ?? 'Cannot parse the command line');
     });
 
   for (const spec of commands) {

@@ -16,6 +16,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { formatScanRows, formatScanTable } from '../format-scan.js';
 import { writeLine, type CliIo } from '../io.js';
 import type { CliCommand } from '../main.js';
+import { bulkScanOptions, bulkScanSettings, runBulkScan } from '../scan-bulk.js';
 
 /** The verdicts that count as "fine" for the exit code. */
 const GOOD_VERDICTS = new Set(['verified-tls', 'no-mail']);
@@ -25,7 +26,7 @@ export const scanCommand: CliCommand = {
   command: 'scan [domains..]',
   describe: 'Probe the MX hosts of domains for STARTTLS and certificate quality',
   builder: (y: Argv) =>
-    y
+    bulkScanOptions(y)
       .positional('domains', {
         type: 'string',
         array: true,
@@ -83,7 +84,17 @@ export const scanCommand: CliCommand = {
         type: 'boolean',
         default: false,
         describe: 'Explain every verdict and address on stderr (default: false)',
+      })
+      // The bulk flags: with --file (or --resume) the list goes to the bulk scanner, which
+      // probes many domains at once and keeps a run file under results/.
+      .check((argv) => {
+        const named = Array.isArray(argv.domains) && argv.domains.length > 0;
+        if (named && (argv.file !== undefined || argv.resume !== undefined)) {
+          throw new UsageError('Cannot scan: name domains or give --file, not both');
+        }
+        return true;
       }) as unknown as Argv,
+
   run: runScan,
 };
 
@@ -173,6 +184,9 @@ export function reportDomain(
 }
 
 async function runScan(argv: Record<string, unknown>, io: CliIo): Promise<ExitCode> {
+  if (argv.file !== undefined || argv.resume !== undefined) {
+    return runBulkScan(bulkScanSettings(argv, await scanProbeOptions(argv, io)), io);
+  }
   const domains = scanDomains(argv);
   if (domains.length === 0) {
     throw new UsageError('Cannot scan: name at least one domain (or --file)');
