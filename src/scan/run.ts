@@ -3,7 +3,7 @@
  * each result to the run file as it finishes and completes the file with its summary. Both
  * `mxtls scan --file` and `mxtls watch` run scans through here.
  */
-import { UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import type { DomainProbeOptions } from '../probe/options.js';
 import type { DomainResult } from '../probe/types.js';
 import { DEFAULT_CONCURRENCY, scanDomains } from './bulk.js';
@@ -81,16 +81,31 @@ export async function runScan(options: RunScanOptions): Promise<RunScanOutcome> 
   const now = options.now ?? (() => new Date());
   const expiryDays = options.expiryDays ?? DEFAULT_EXPIRY_DAYS;
   const summary = new SummaryBuilder(expiryDays);
+  // Made before the run file, so that bad limits fail without leaving a file behind.
+  const pool = createHostPool({
+    probeHost: options.probeHost,
+    perAddress: options.perAddress,
+    perProvider: options.perProvider,
+  });
   let writer: RunWriter | undefined;
   let done = new Set<string>();
   let resumedHeader: RunHeader | undefined;
+  let list: AsyncIterable<string> | undefined;
 
   if (options.resume !== undefined) {
     const resumed = await resumeRun(options.resume, (result) => summary.add(result));
     writer = resumed.writer;
     done = resumed.done;
     resumedHeader = resumed.header;
-  } else if (options.outDir !== undefined) {
+  } else {
+    // The first domain is read before the run file is made, so that an unreadable or empty
+    // list leaves no run file behind for a later diff to compare with.
+    const domains = readDomainList(options.openList(), { onIssue: options.onIssue });
+    const first = await domains.next();
+    if (first.done) throw new InputError(`Cannot scan "${options.listFile}": no domains in it`);
+    list = prepend(first.value, domains);
+  }
+  if (options.resume === undefined && options.outDir !== undefined) {
     const header: RunHeader = {
       schema: RUN_SCHEMA,
       type: 'run',
@@ -108,17 +123,11 @@ export async function runScan(options: RunScanOptions): Promise<RunScanOutcome> 
     };
     writer = await createRun(options.outDir, header);
   }
-  options.onStart?.({ path: writer?.path, resumedDone: done.size });
-
-  const pool = createHostPool({
-    probeHost: options.probeHost,
-    perAddress: options.perAddress,
-    perProvider: options.perProvider,
-  });
   const signal = options.signal ?? new AbortController().signal;
   let scanned = 0;
   try {
-    const list = readDomainList(options.openList(resumedHeader), {
+    options.onStart?.({ path: writer?.path, resumedDone: done.size });
+    list ??= readDomainList(options.openList(resumedHeader), {
       onIssue: options.onIssue,
       skip: done,
     });
@@ -155,6 +164,15 @@ export async function runScan(options: RunScanOptions): Promise<RunScanOutcome> 
   }
   const path = await writer?.complete(outcome.summary, now());
   return { ...outcome, path, complete: true, interrupted: false };
+}
+
+async function* prepend(first: string, rest: AsyncIterator<string>): AsyncGenerator<string> {
+  yield first;
+  try {
+    for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+  } finally {
+    await rest.return?.();
+  }
 }
 
 /** Checks the numeric bulk options, so that bad flags fail before anything is probed. */
