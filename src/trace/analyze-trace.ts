@@ -177,7 +177,7 @@ function transmissionType(withClauses: readonly Clause[]): string | null {
   for (const clause of withClauses) {
     for (const word of clause.words) {
       const core = transmissionCore(word.split('/')[0] ?? '');
-      if (/^(?:e?smtps?a?|lmtps?a?|https?|mapi|local|spool|smtp)$/.test(core)) return word;
+      if (/^(?:e?smtps?a?|b?smtp|lmtps?a?|https?|mapi|local|spool)$/.test(core)) return word;
     }
   }
   return null;
@@ -214,6 +214,8 @@ function internalReason(
   const core = transmission === null ? '' : transmissionCore(transmission);
   const local = LOCAL_TYPES.get(core);
   if (local) return local;
+  // Exim's `local-esmtp`, `local-bsmtp`…: SMTP spoken by a process on the host (-bs, -bS).
+  if (transmission !== null && /^local-/i.test(transmission)) return 'submitted on the host itself';
   const fromText = hop.from.text.toLowerCase();
   if (fromText.includes('[unix socket]') || fromText.includes('[local]')) {
     return 'passed over a local socket';

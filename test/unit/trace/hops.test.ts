@@ -128,6 +128,16 @@ describe('hops', () => {
     expect(trace.hops[0]?.recorder.id).toBe(id);
   });
 
+  it('calls Exim local-esmtp submission internal', () => {
+    const trace = parseMessage(
+      'Received: from u by host.example.org with local-esmtp (Exim 4.96) id 1; ' +
+        'Mon, 9 Mar 2026 17:40:00 +0000\n',
+    );
+    expect(trace.hops[0]?.with).toBe('local-esmtp');
+    expect(trace.hops[0]?.verdict).toBe('internal');
+    expect(trace.hops[0]?.internalReason).toBe('submitted on the host itself');
+  });
+
   it('calls a plain ESMTP hop from an unrecognised server not recorded', () => {
     const trace = parseMessage(
       'Received: from a.example.org ([192.0.2.1]) by gw.example.com with ESMTP id 1; ' +
