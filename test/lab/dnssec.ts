@@ -114,6 +114,12 @@ export async function startDnssecLab(options: DnssecLabOptions): Promise<DnssecL
     children.push(startDaemon('unbound', ['-d', '-c', join(dir, 'unbound.conf')],
       join(dir, 'unbound.out')));
     await waitForResolver(resolverAddress, options.zones[0]?.name ?? 'test', children[1]);
+    // Unbound fetches each zone's keys on first use; doing that here, before any test asks,
+    // keeps a slow first key fetch on a loaded machine from turning into a cached failure.
+    for (const zone of options.zones) {
+      const trust = zone.trust ?? (zone.signed === false ? 'none' : 'valid');
+      if (trust === 'valid') await waitForValidation(resolverAddress, zone.name, children[1]);
+    }
     return { resolver: `${resolverAddress}:53`, auth: `${authAddress}:53`, keys, dir, logs,
       stop };
   } catch (error) {
@@ -213,6 +219,8 @@ function unboundConfig(
     // Short caches, so a test that changes nothing still never sees another run's answers.
     '  cache-max-ttl: 30',
     '  cache-max-negative-ttl: 30',
+    // A validation failure is cached only briefly, so one slow answer cannot poison a suite.
+    '  val-bogus-ttl: 5',
     ...anchors,
     ...zones.flatMap((zone) => ['stub-zone:', `  name: "${zone.name}"`,
       `  stub-addr: ${auth.replace(/:53$/, '')}@53`]),
@@ -287,6 +295,20 @@ async function waitForResolver(
     await sleep(POLL_MS);
   }
   throw new Error(`Unbound did not answer within ${START_TIMEOUT_MS} ms`);
+}
+
+async function waitForValidation(
+  server: string,
+  zone: string,
+  child: ChildProcess | undefined,
+): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`unbound exited with ${child.exitCode}`);
+    if (/flags:[^;]*\bad\b/i.test(kdig(server, zone, 'SOA', ['+dnssec']))) return;
+    await sleep(POLL_MS);
+  }
+  throw new Error(`Unbound did not validate ${zone} within ${START_TIMEOUT_MS} ms`);
 }
 
 function sleep(ms: number): Promise<void> {
