@@ -10,6 +10,7 @@ import { SCAN_SCHEMA, type DomainResult } from '../probe/types.js';
 /** Probes one domain; a bulk scan passes probeDomain with its shared host pool bound in. */
 export type ProbeDomainFn = (domain: string, signal: AbortSignal) => Promise<DomainResult>;
 
+/** Options of scanDomains. */
 export interface ScanDomainsOptions {
   probeDomain: ProbeDomainFn;
   /** Domains probed at the same time. Default 32. */
@@ -24,6 +25,7 @@ export interface ScanDomainsOptions {
   now?: () => number;
 }
 
+/** Domains probed at the same time unless `concurrency` says otherwise. */
 export const DEFAULT_CONCURRENCY = 32;
 
 /**

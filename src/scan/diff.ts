@@ -9,6 +9,7 @@ import type { DomainResult, DomainVerdict, DnsOutcome, HostOutcome } from '../pr
 import { readRun, type RunContents } from './results-store.js';
 import { DEFAULT_EXPIRY_DAYS } from './summary.js';
 
+/** The schema name of a diff's JSON form; it changes only when the shape does. */
 export const DIFF_SCHEMA = 'mxtls.diff/1';
 
 /** worse and better are regressions and improvements; unchecked means "could not be checked". */

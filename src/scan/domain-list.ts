@@ -22,6 +22,7 @@ export interface ListIssue {
   firstLine?: number;
 }
 
+/** Options of readDomainList. */
 export interface DomainListOptions {
   /** Called for every skipped line. Default: issues are ignored. */
   onIssue?: (issue: ListIssue) => void;

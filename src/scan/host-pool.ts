@@ -13,6 +13,7 @@ import type { HostResult } from '../probe/types.js';
 /** The signature of `probeHost` in src/probe/host.ts. */
 export type ProbeHostFn = (target: HostTarget, options: HostProbeOptions) => Promise<HostResult>;
 
+/** Options of createHostPool. */
 export interface HostPoolOptions {
   /** Probes one address; the pool calls it at most once per host, address and port. */
   probeHost: ProbeHostFn;
@@ -38,7 +39,9 @@ export interface HostPool {
   stats(): HostPoolStats;
 }
 
+/** Connections at once to one address unless `perAddress` says otherwise. */
 export const DEFAULT_PER_ADDRESS = 1;
+/** Connections at once to one provider unless `perProvider` says otherwise. */
 export const DEFAULT_PER_PROVIDER = 8;
 
 /**

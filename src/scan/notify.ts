@@ -14,6 +14,7 @@ export interface NotifyOutcome {
   error?: string;
 }
 
+/** Options of postNotification; every one has a default. */
 export interface NotifyOptions {
   /** Attempts in all, the first included. Default 4. */
   attempts?: number;

@@ -12,6 +12,7 @@ import { InputError, MxtlsError } from '../errors.js';
 import type { DomainResult } from '../probe/types.js';
 import type { RunSummary } from './summary.js';
 
+/** The schema name of run files' header, resumed and summary lines. */
 export const RUN_SCHEMA = 'mxtls.run/1';
 
 /** The first line of a run file. */

@@ -24,6 +24,7 @@ export type ProbeDomainWithOptions = (
   options: DomainProbeOptions,
 ) => Promise<DomainResult>;
 
+/** What one run needs: where the list is, how to probe, where to write. */
 export interface RunScanOptions {
   /**
    * Opens the partner list. For a resumed run it gets the header of the interrupted run, so
@@ -59,6 +60,7 @@ export interface RunScanOptions {
   now?: () => Date;
 }
 
+/** How a run ended and what it found. */
 export interface RunScanOutcome {
   /** The run file: its final name when complete, the `.partial` otherwise. */
   path?: string;

@@ -5,6 +5,7 @@
  */
 import type { DomainResult, DomainVerdict, HostResult } from '../probe/types.js';
 
+/** Days within which a certificate counts as expiring soon unless told otherwise. */
 export const DEFAULT_EXPIRY_DAYS = 14;
 
 /** Counts over the distinct host, address and port entries of a run. */
@@ -28,6 +29,7 @@ export interface AddressCounts {
   otherFailures: number;
 }
 
+/** The last line of a run file, and what the CLI prints after a run. */
 export interface RunSummary {
   domains: number;
   verdicts: Partial<Record<DomainVerdict, number>>;

@@ -65,6 +65,7 @@ export interface WatchIteration {
   error?: string;
 }
 
+/** Options of createWatcher. */
 export interface WatchOptions {
   /** Runs one scan writing into `dir`, stopping when the signal aborts. */
   scan: (signal: AbortSignal) => Promise<RunScanOutcome>;

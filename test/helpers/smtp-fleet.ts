@@ -9,6 +9,7 @@ import { createSecureContext, TLSSocket, type SecureVersion } from 'node:tls';
 import { makeCa, makeLeaf, type TestCa, type TestLeaf } from './certs.js';
 import { startDnsServer, type TestDnsServer, type Zone } from './dns-server.js';
 
+/** How one listener answers; read at the start of each connection. */
 export interface FleetBehaviour {
   /** Offer STARTTLS in the EHLO reply. Default true. */
   starttls: boolean;
@@ -20,6 +21,7 @@ export interface FleetBehaviour {
   greetingDelayMs: number;
 }
 
+/** One listener of the fleet, with its switchable behaviour and its counters. */
 export interface FleetListener {
   readonly address: string;
   behaviour: FleetBehaviour;
@@ -31,6 +33,7 @@ export interface FleetListener {
   peak: number;
 }
 
+/** A running fleet. */
 export interface SmtpFleet {
   readonly port: number;
   readonly listeners: Map<string, FleetListener>;
