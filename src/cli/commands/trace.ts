@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
-import { InputError } from '../../errors.js';
+import { InputError, sanitize } from '../../errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { writeLine, type CliIo } from '../io.js';
 import type { CliCommand } from '../main.js';
@@ -58,7 +58,9 @@ async function runTrace(argv: Record<string, unknown>, io: CliIo): Promise<ExitC
     writeLine(io.stdout, JSON.stringify(trace, null, 2));
   } else {
     for (const line of formatTrace(trace)) writeLine(io.stdout, line);
-    for (const warning of trace.warnings) writeLine(io.stderr, `mxtls: warning: ${warning}`);
+    for (const warning of trace.warnings) {
+      writeLine(io.stderr, `mxtls: warning: ${sanitize(warning, 300)}`);
+    }
   }
   return trace.summary.unencryptedHandoffs.length > 0 ? EXIT.findings : EXIT.ok;
 }

@@ -116,10 +116,16 @@ describe('mxtls trace', () => {
     const message =
       'Received: from a.example.org (a.example.org [192.0.2.9]) by evil\u001b[31m.example ' +
       'with ESMTP; Mon, 9 Mar 2026 17:40:21 +0000\n\n';
-    const { io, out } = bufferIo(message);
+    const { io, out, err } = bufferIo(
+      `${message.trimEnd()}\nReceived: from b.example.org ([192.0.2.8]) by c.example.com; ` +
+        '99 Bad\u0007 Date\n\n',
+    );
     await main(['trace', '-'], io);
     expect(out()).not.toContain('\u001b');
     expect(out()).toContain('\\x1b');
+    expect(err()).toContain('Cannot parse the date');
+    expect(err()).not.toContain('\u0007');
+    expect(err()).toContain('\\x07');
   });
 });
 
