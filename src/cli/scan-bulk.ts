@@ -270,7 +270,8 @@ function issueReporter(io: CliIo, beforeWrite: () => void) {
 }
 
 // Counts the list in a second pass for the progress display's total and time left; only
-// when the display is on and the list is a file (stdin can be read once only).
+// when the display is on and the list is a file.
+// TODO: a list read from stdin can be read once only, so its progress has no total or ETA.
 async function countDomains(file: string, io: CliIo, progress: Progress): Promise<void> {
   let total = 0;
   try {

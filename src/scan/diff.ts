@@ -306,6 +306,8 @@ export const CHANGE_RULES: ChangeRule[] = [
     }
     return undefined;
   }),
+  // TODO: a changed MX set counts as worse even when every new MX offers verified TLS, so a
+  // planned migration raises an alarm; a reader has to look at the hosts to tell.
   {
     kind: 'mx-changed',
     title: 'MX set changed',

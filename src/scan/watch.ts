@@ -137,6 +137,8 @@ export function createWatcher(options: WatchOptions): Watcher {
         `${c.removed} removed; diff in ${iteration.diffPath}`,
     );
     if (c.worse === 0 || options.notifyUrl === undefined) return;
+    // TODO: the whole diff is posted, improvements and all; for a list of many thousand
+    // domains with many changes the body can reach megabytes.
     iteration.notified = await postNotification(options.notifyUrl, diff, {
       signal,
       ...options.notify,
