@@ -2,6 +2,16 @@
  * Trace analysis: reads a message's Received fields and says, hop by hop, whether the message
  * travelled encrypted. `parseMessage` is the entry point; the parts are exported for callers
  * (such as `mxtls compare`) that already hold parsed fields.
+ *
+ * ```ts
+ * const trace = parseMessage(readFileSync('message.eml'), { internalNetworks: ['127.0.0.1/32'] });
+ * for (const h of trace.handoffs) console.log(h.hop, h.from, '→', h.to, h.verdict, h.protocol);
+ * ```
+ *
+ * The pipeline: `readTraceFields` (header section → unfolded Received bodies, bounded),
+ * `parseReceived` (body → clauses and date), `analyzeTrace` (fields → judged hops). The TLS
+ * rules live in tls-markers.ts, the server dialects in recorders.ts, providers that span
+ * several domains in organisations.ts.
  */
 import { readTraceFields } from './header-fields.js';
 import { parseReceived } from './received-field.js';
