@@ -138,6 +138,29 @@ describe('hops', () => {
     expect(trace.hops[0]?.internalReason).toBe('submitted on the host itself');
   });
 
+  it('reads host names whose last label is a keyword as names', () => {
+    const trace = parseMessage(
+      'Received: from mail.example.ac.id (mail.example.ac.id [192.0.2.1]) by mx.example.co.id ' +
+        '(Postfix) with ESMTPS id 9Z for <u@example.co.id>; Mon, 9 Mar 2026 17:40:00 +0700\n',
+    );
+    const hop = trace.hops[0];
+    expect(hop?.from?.helo).toBe('mail.example.ac.id');
+    expect(hop?.by?.host).toBe('mx.example.co.id');
+    expect(hop?.id).toBe('9Z');
+    expect(hop?.fromOrganisation).toBe('example.ac.id');
+  });
+
+  it('reads a from clause with an empty name and an IPv6 literal', () => {
+    const trace = parseMessage(
+      'Received: from  ([IPv6:2001:db8::1] [192.0.2.1]) by 0.0.0.0:587 with ESMTPSA; ' +
+        'Mon, 9 Mar 2026 17:40:00 +0000\n',
+    );
+    expect(trace.hops[0]?.from?.helo).toBeNull();
+    expect(trace.hops[0]?.from?.ip).toBe('2001:db8::1');
+    expect(trace.hops[0]?.by?.host).toBe('0.0.0.0:587');
+    expect(trace.hops[0]?.evidence.state).toBe('stated');
+  });
+
   it('calls a plain ESMTP hop from an unrecognised server not recorded', () => {
     const trace = parseMessage(
       'Received: from a.example.org ([192.0.2.1]) by gw.example.com with ESMTP id 1; ' +
