@@ -177,6 +177,24 @@ async function bench(options: BenchOptions): Promise<boolean> {
   const wantProfile = options.profile === 'always' || (options.profile === 'auto' && !speedPass);
   if (wantProfile) {
     say();
+    say('the bare loop with one step of mxtls added at a time (one run each, same fleet):');
+    let base: number | undefined;
+    for (const [label, extra] of [
+      ['bare loop', []],
+      ['+ EHLO after TLS', ['--ehlo-tls']],
+      ['+ DNS (MX, A, AAAA)', ['--dns', dns.address]],
+      ['+ both', ['--ehlo-tls', '--dns', dns.address]],
+    ] as [string, string[]][]) {
+      checkInterrupt();
+      const run = await runBare(context, addresses, options.hosts, extra);
+      base ??= run.rate;
+      const rate = run.rate.toFixed(1).padStart(7);
+      say(`  ${label.padEnd(20)} ${run.succeeded}/${run.asked} ${rate} ` +
+        `hosts/s  ${(run.rate / base).toFixed(2)} of the first  cpu ` +
+        `${((1000 * run.cpuSeconds) / run.asked).toFixed(2)} ms/host` +
+        (run.valid ? '' : `  INVALID: ${run.problem}`));
+    }
+    say();
     const profileDir = join(dir, 'profile');
     mkdirSync(profileDir, { recursive: true });
     const run = await runMxtls(mxtls, context, list, options.hosts,

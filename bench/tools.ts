@@ -221,13 +221,13 @@ export async function runFinger(context: RunContext, list: string, asked: number
   return finish('posttls-finger', asked, verified, m, problem);
 }
 
-/** The bare loop over the fleet's addresses, no DNS. */
-export async function runBare(context: RunContext, addresses: string, asked: number):
-Promise<ToolRun> {
+/** The bare loop over the fleet's addresses, no DNS; `extra` adds steps (see bare-loop.ts). */
+export async function runBare(context: RunContext, addresses: string, asked: number,
+  extra: string[] = []): Promise<ToolRun> {
   let output = '';
   const m = await measure({
     command: [process.execPath, join(context.root, 'dist-bench/bench/bare-loop.js'), addresses,
-      String(context.concurrency), context.caFile],
+      String(context.concurrency), context.caFile, ...extra],
     timeFile: join(context.dir, 'time-bare.txt'),
     deadlineMs: context.deadlineMs,
     onStdout: (chunk) => {
