@@ -1,5 +1,5 @@
 /**
- * Resume after an interrupted run: a bulk scan runs in a child process, is killed half-way
+ * Resume after an interrupted run: `mxtls scan --file` runs in a child process, is killed half-way
  * (SIGKILL, as a crash, and SIGINT, as Ctrl-C), and is continued with --resume. No domain
  * recorded as done is probed again, and the final file holds every domain once.
  */
@@ -7,32 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBulkScan } from '../../src/cli/scan-bulk.js';
-import { createResolver } from '../../src/dns/resolver.js';
 import { startBulkLab, type BulkLab } from '../helpers/smtp-fleet.js';
 
-const DIST = resolve(import.meta.dirname, '../../dist');
-
-// The child: runBulkScan from the built CLI with the process's own streams and Ctrl-C.
-// TODO: spawn `bin/mxtls.js scan --file` instead once the scan command takes --file.
-const CHILD = `
-import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-const [dist, list, out, dns, port, ca] = process.argv.slice(1);
-const load = (p) => import(pathToFileURL(dist + p).href);
-const { runBulkScan } = await load('/cli/scan-bulk.js');
-const { createResolver } = await load('/dns/resolver.js');
-const controller = new AbortController();
-process.on('SIGINT', () => controller.abort());
-process.exitCode = await runBulkScan({
-  file: list, out, json: true, concurrency: 8,
-  probe: { resolver: createResolver({ server: dns }), port: Number(port), ca: readFileSync(ca),
-    helo: 'scanner.lab.test' },
-}, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin,
-  signal: controller.signal });
-`;
+const BIN = resolve(import.meta.dirname, '../../bin/mxtls.js');
 
 let lab: BulkLab;
 let listFile: string;
@@ -50,8 +28,9 @@ afterAll(async () => {
 function startChild(out: string): ChildProcess {
   return spawn(
     process.execPath,
-    ['--input-type=module', '-e', CHILD, DIST, listFile, out, lab.dns.address,
-      String(lab.fleet.port), lab.ca.certFile],
+    [BIN, 'scan', '--file', listFile, '--out', out, '--json', '--concurrency', '8',
+      '--resolver', lab.dns.address, '--port', String(lab.fleet.port),
+      '--ca-file', lab.ca.certFile, '--helo', 'scanner.lab.test'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
 }
@@ -90,32 +69,20 @@ function doneDomains(path: string): string[] {
   return done;
 }
 
-function sink(): Writable {
-  return new Writable({ write: (_c, _e, done) => done() });
-}
-
-async function resume(out: string): Promise<number> {
-  return runBulkScan(
-    {
-      file: listFile,
-      out,
-      resume: '',
-      json: true,
-      concurrency: 8,
-      probe: {
-        resolver: createResolver({ server: lab.dns.address }),
-        port: lab.fleet.port,
-        ca: lab.ca.certPem,
-        helo: 'scanner.lab.test',
-      },
-    },
-    {
-      stdout: sink(),
-      stderr: sink(),
-      stdin: Readable.from([]),
-      signal: new AbortController().signal,
-    },
+/** Continues the newest interrupted run of `out` through the CLI; resolves with its exit code. */
+async function resume(out: string): Promise<number | null> {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'scan', '--resume', '--file', listFile, '--out', out, '--json', '--concurrency', '8',
+      '--resolver', lab.dns.address, '--port', String(lab.fleet.port),
+      '--ca-file', lab.ca.certFile, '--helo', 'scanner.lab.test'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await exited(child);
+  expect(stderr).toMatch(/resuming .*\.partial: \d+ domains already done/);
+  return code;
 }
 
 /** MX questions per domain in `dns.queries` from index `from` on. */
