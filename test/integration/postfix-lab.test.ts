@@ -3,7 +3,7 @@
  * delivers into a maildir, and the delivered message carries both hops' Received fields.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeCa, makeLeaf } from '../helpers/certs.js';
+import { makeCa, makeLeaf, type TestCa } from '../helpers/certs.js';
 import { waitForDelivery } from '../lab/maildir.js';
 import { fleetAddresses, startPostfix, startPostfixFleet } from '../lab/postfix.js';
 import type { PostfixInstance } from '../lab/postfix.js';
@@ -24,33 +24,41 @@ describe.skipIf(!requirePostfix())('postfix lab relay', () => {
   let inbound: PostfixInstance;
   let partner: PostfixInstance;
   let plainPartner: PostfixInstance;
-  const ca = makeCa();
+  let ca: TestCa;
+
+  /** Starts an instance and has afterAll stop it, even when a later start fails. */
+  const track = async (started: Promise<PostfixInstance>): Promise<PostfixInstance> => {
+    const instance = await started;
+    instances.push(instance);
+    return instance;
+  };
 
   beforeAll(async () => {
+    ca = makeCa();
     const leaf = makeLeaf(ca, { names: ['mx.inbound.test'] });
-    inbound = await startPostfix({
-      addresses: [INBOUND],
-      hostname: 'mx.inbound.test',
-      tls: { chainFile: leaf.chainFile, keyFile: leaf.keyFile },
-      mailboxDomains: ['inbound.test'],
-    });
-    instances.push(inbound);
-    partner = await startPostfix({
-      addresses: [PARTNER],
-      hostname: 'out.partner.test',
-      relay: { nexthop: INBOUND, tlsLevel: 'encrypt', caFile: ca.certFile },
-    });
-    instances.push(partner);
-    plainPartner = await startPostfix({
-      addresses: [PLAIN_PARTNER],
-      hostname: 'out.plain-partner.test',
-      relay: { nexthop: INBOUND, tlsLevel: 'none', domains: ['inbound.test'] },
-    });
-    instances.push(plainPartner);
+    // The partners relay only when mail arrives, so all three can start at once.
+    [inbound, partner, plainPartner] = await Promise.all([
+      track(startPostfix({
+        addresses: [INBOUND],
+        hostname: 'mx.inbound.test',
+        tls: { chainFile: leaf.chainFile, keyFile: leaf.keyFile },
+        mailboxDomains: ['inbound.test'],
+      })),
+      track(startPostfix({
+        addresses: [PARTNER],
+        hostname: 'out.partner.test',
+        relay: { nexthop: INBOUND, tlsLevel: 'encrypt', caFile: ca.certFile },
+      })),
+      track(startPostfix({
+        addresses: [PLAIN_PARTNER],
+        hostname: 'out.plain-partner.test',
+        relay: { nexthop: INBOUND, tlsLevel: 'none', domains: ['inbound.test'] },
+      })),
+    ]);
   });
 
   afterAll(async () => {
-    for (const instance of instances) await instance.stop();
+    await Promise.all(instances.map((instance) => instance.stop()));
   });
 
   it('delivers a relayed message with an ESMTPS Received field from each hop', async () => {
@@ -97,20 +105,21 @@ describe.skipIf(!requirePostfix())('postfix lab relay', () => {
 
   it('chains partner, filter and inbound, each hop with its own TLS and Received', async () => {
     const filterLeaf = makeLeaf(ca, { names: ['filter.inbound.test'] });
-    const filter = await startPostfix({
-      addresses: [FILTER],
-      hostname: 'filter.inbound.test',
-      // Without the comment, Received still says ESMTPS but not the protocol and cipher.
-      tls: { chainFile: filterLeaf.chainFile, keyFile: filterLeaf.keyFile, receivedHeader: false },
-      relay: { nexthop: INBOUND, domains: ['inbound.test'], tlsLevel: 'none' },
-    });
-    instances.push(filter);
-    const sender = await startPostfix({
-      addresses: [FILTERED_PARTNER],
-      hostname: 'out.filtered-partner.test',
-      relay: { nexthop: FILTER, tlsLevel: 'may' },
-    });
-    instances.push(sender);
+    await Promise.all([
+      track(startPostfix({
+        addresses: [FILTER],
+        hostname: 'filter.inbound.test',
+        // Without the comment, Received still says ESMTPS but not the protocol and cipher.
+        tls: { chainFile: filterLeaf.chainFile, keyFile: filterLeaf.keyFile,
+          receivedHeader: false },
+        relay: { nexthop: INBOUND, domains: ['inbound.test'], tlsLevel: 'none' },
+      })),
+      track(startPostfix({
+        addresses: [FILTERED_PARTNER],
+        hostname: 'out.filtered-partner.test',
+        relay: { nexthop: FILTER, tlsLevel: 'may' },
+      })),
+    ]);
 
     await submitMessage(FILTERED_PARTNER, {
       from: 'erin@filtered-partner.test',
@@ -147,7 +156,6 @@ describe.skipIf(!requirePostfix())('postfix lab relay', () => {
 describe.skipIf(!requirePostfix())('postfix lab fleet', () => {
   const COUNT = 600;
   const addresses = fleetAddresses(COUNT);
-  const ca = makeCa();
   let fleet: PostfixInstance | undefined;
 
   afterAll(async () => {
@@ -155,6 +163,7 @@ describe.skipIf(!requirePostfix())('postfix lab fleet', () => {
   });
 
   it('serves STARTTLS on hundreds of addresses from one instance', async () => {
+    const ca = makeCa();
     const leaf = makeLeaf(ca, { names: ['fleet.mxtls.test'] });
     const tls = { chainFile: leaf.chainFile, keyFile: leaf.keyFile };
     fleet = await startPostfixFleet(addresses, tls);
