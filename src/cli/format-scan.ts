@@ -3,11 +3,13 @@
  * exchange) that has no address to probe, so that every domain asked about appears.
  */
 import { sanitize } from '../errors.js';
+import { policyCells } from '../policy/summary.js';
 import type { DomainResult, HostResult } from '../probe/types.js';
 
 /** The columns of the scan table, in order. */
 export const SCAN_COLUMNS = [
   'DOMAIN', 'PREF', 'HOST', 'ADDRESS', 'STARTTLS', 'PROTOCOL', 'CIPHER', 'CERTIFICATE', 'EXPIRY',
+  'MTA-STS', 'DANE',
 ] as const;
 
 /** One row: a cell per column of SCAN_COLUMNS, already printable. */
@@ -43,6 +45,12 @@ function hostRow(domain: string, preference: number, result: HostResult): ScanRo
   ];
 }
 
+/** The domain's policy cells; the same on every row of the domain, `-` when not checked. */
+function policyRow(result: DomainResult): string[] {
+  const cells = policyCells(result.policy);
+  return [sanitize(cells.mtaSts, 40), sanitize(cells.dane, 20)];
+}
+
 /** Words for a domain that has nothing to probe, by its verdict. */
 const DOMAIN_ONLY: Record<string, string> = {
   'no-mail': 'null MX: accepts no mail',
@@ -58,15 +66,17 @@ export function formatScanRows(result: DomainResult): ScanRow[] {
     if (exchange.hosts.length === 0) {
       const why = exchange.addressOutcome === 'error' ? 'address lookup failed' : 'no address';
       rows.push([domain, String(exchange.preference), sanitize(exchange.host, 100), NONE, why,
-        NONE, NONE, NONE, NONE]);
+        NONE, NONE, NONE, NONE, ...policyRow(result)]);
       continue;
     }
-    for (const host of exchange.hosts) rows.push(hostRow(domain, exchange.preference, host));
+    for (const host of exchange.hosts) {
+      rows.push([...hostRow(domain, exchange.preference, host), ...policyRow(result)]);
+    }
   }
   if (rows.length === 0) {
     const label = result.dns.outcome === 'nxdomain' ? 'NXDOMAIN: domain does not exist'
       : (DOMAIN_ONLY[result.verdict] ?? result.verdict);
-    rows.push([domain, NONE, NONE, NONE, label, NONE, NONE, NONE, NONE]);
+    rows.push([domain, NONE, NONE, NONE, label, NONE, NONE, NONE, NONE, NONE, NONE]);
   }
   return rows;
 }

@@ -8,6 +8,8 @@
 import type { DomainResult, DomainVerdict, DnsOutcome, HostOutcome } from '../probe/types.js';
 import { readRun, type RunContents } from './results-store.js';
 import { DEFAULT_EXPIRY_DAYS } from './summary.js';
+import { comparePolicies } from '../policy/policy-diff.js';
+import { POLICY_SCHEMA, type PolicyResult } from '../policy/types.js';
 
 /** The schema name of a diff's JSON form; it changes only when the shape does. */
 export const DIFF_SCHEMA = 'mxtls.diff/1';
@@ -358,6 +360,15 @@ export const CHANGE_RULES: ChangeRule[] = [
     },
   },
   {
+    // MTA-STS mode or coverage, DANE, TLS-RPT and REQUIRETLS; the policy module names the
+    // kinds. A run without policy checks on either side reports no policy change.
+    kind: 'policy',
+    title: 'policy changed',
+    detect(before, after) {
+      return comparePolicies(policyOf(before), policyOf(after));
+    },
+  },
+  {
     kind: 'unchecked',
     title: 'could not be checked',
     detect(before, after) {
@@ -381,6 +392,12 @@ export const CHANGE_RULES: ChangeRule[] = [
     },
   },
 ];
+
+/** The snapshot's policy result, when it is one (runs from other versions may differ). */
+function policyOf(snapshot: DomainSnapshot): PolicyResult | undefined {
+  const policy = snapshot.policy as Partial<PolicyResult> | undefined;
+  return policy?.schema === POLICY_SCHEMA ? (policy as PolicyResult) : undefined;
+}
 
 // DNS and SMTP timeouts say nothing about the domain's TLS.
 const TEMPORARY_CODES: ReadonlySet<string> = new Set([

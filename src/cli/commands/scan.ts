@@ -10,6 +10,7 @@ import { createResolver } from '../../dns/resolver.js';
 import type { Resolver } from '../../dns/types.js';
 import { InputError, MxtlsError, UsageError } from '../../errors.js';
 import { probeDomain } from '../../probe/domain.js';
+import { checkPolicies } from '../../policy/index.js';
 import { DEFAULT_TIMEOUTS, type DomainProbeOptions } from '../../probe/options.js';
 import type { DomainResult } from '../../probe/types.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -69,6 +70,17 @@ export const scanCommand: CliCommand = {
         type: 'boolean',
         default: true,
         describe: 'Probe IPv6 addresses too; --no-ipv6 skips them (default: true)',
+      })
+      .option('policies', {
+        type: 'boolean',
+        default: true,
+        describe: 'Check MTA-STS, TLS-RPT, DANE and REQUIRETLS; --no-policies skips them',
+      })
+      .option('versions', {
+        type: 'boolean',
+        default: false,
+        describe: 'Try TLS 1.0, 1.1, 1.2 and 1.3 one by one on every MX address (4 more ' +
+          'sessions per address)',
       })
       .option('json', {
         type: 'boolean',
@@ -185,19 +197,21 @@ export function reportDomain(
 
 async function runScan(argv: Record<string, unknown>, io: CliIo): Promise<ExitCode> {
   if (argv.file !== undefined || argv.resume !== undefined) {
-    return runBulkScan(bulkScanSettings(argv, await scanProbeOptions(argv, io)), io);
+    return runBulkScan(bulkScanSettings(argv, await scanProbeOptions(argv, io)), io,
+      { probeDomain: domainProber(argv) });
   }
   const domains = scanDomains(argv);
   if (domains.length === 0) {
     throw new UsageError('Cannot scan: name at least one domain (or --file)');
   }
   const options = await scanProbeOptions(argv, io);
+  const probe = domainProber(argv);
   const results: DomainResult[] = [];
   // TODO: domains are probed one after the other; a long list belongs to the bulk mode,
   // which probes many at once.
   for (const domain of domains) {
     if (io.signal.aborted) break;
-    const result = await probeDomain(domain, options);
+    const result = await probe(domain, options);
     results.push(result);
     if (argv.json === true) writeLine(io.stdout, JSON.stringify(result));
     reportDomain(result, argv, io);
@@ -208,13 +222,60 @@ async function runScan(argv: Record<string, unknown>, io: CliIo): Promise<ExitCo
     }
   }
   if (io.signal.aborted) return EXIT.interrupted;
-  return results.every((result) => GOOD_VERDICTS.has(result.verdict)) ? EXIT.ok : EXIT.findings;
+  return results.every(isFine) ? EXIT.ok : EXIT.findings;
+}
+
+/**
+ * Fine for the exit code: verified TLS (or no mail at all), and no policy that a compliant
+ * sender would have to refuse (an enforced MTA-STS policy or DANE records that do not hold).
+ */
+export function isFine(result: DomainResult): boolean {
+  if (!GOOD_VERDICTS.has(result.verdict)) return false;
+  const policy = result.policy;
+  return !policy || (policy.mtaSts.severity !== 'error' && policy.dane.severity !== 'error');
+}
+
+/**
+ * probeDomain, then the domain's policies (unless `--no-policies`) judged against the
+ * certificates just seen; `--versions` adds the per-version handshakes.
+ */
+export function domainProber(
+  argv: Record<string, unknown>,
+): (domain: string, options: DomainProbeOptions) => Promise<DomainResult> {
+  const policies = argv.policies !== false;
+  const versions = argv.versions === true;
+  return async (domain, options) => {
+    const result = await probeDomain(domain, options);
+    // A domain that does not exist or takes no mail has no policy worth a lookup.
+    if (!policies || result.verdict === 'not-found' || result.verdict === 'no-mail') {
+      return result;
+    }
+    result.policy = await checkPolicies(domain, {
+      resolver: options.resolver,
+      probe: result,
+      versions: versions
+        ? { ...(options.helo ? { helo: options.helo } : {}), timeouts: options.timeouts }
+        : false,
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return result;
+  };
 }
 
 /** The resolver; no usable resolv.conf is an input problem (exit 2), not an internal one. */
+/**
+ * DNS answers a scan keeps (TTL-bound): a list of partners shares MX hosts, whose addresses
+ * would otherwise be asked again for every domain.
+ */
+const RESOLVER_CACHE_SIZE = 10_000;
+
 function makeResolver(server: string | undefined): Resolver {
   try {
-    return createResolver(server === undefined ? {} : { server });
+    return createResolver({
+      ...(server === undefined ? {} : { server }),
+      cacheSize: RESOLVER_CACHE_SIZE,
+    });
   } catch (error) {
     if (error instanceof MxtlsError && error.code === 'MXTLS_INPUT') {
       throw new InputError(`${error.message}; name one with --resolver`, error);

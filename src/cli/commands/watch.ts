@@ -10,13 +10,12 @@ import type { DomainProbeOptions } from '../../probe/options.js';
 import { runScan } from '../../scan/run.js';
 import { checkCronPattern, createWatcher, type Scheduler } from '../../scan/watch.js';
 import { openDomainList } from '../../scan/domain-list.js';
-import { probeDomain } from '../../probe/domain.js';
 import { probeHost } from '../../probe/host.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { writeLine, type CliIo } from '../io.js';
 import type { CliCommand } from '../main.js';
 import { bulkScanOptions, bulkScanSettings, DEFAULT_RESULTS_DIR } from '../scan-bulk.js';
-import { scanProbeOptions } from './scan.js';
+import { domainProber, scanProbeOptions } from './scan.js';
 
 /** DNS answers kept by the resolver of a watch run: MX hosts repeat across many domains. */
 const RESOLVER_CACHE_SIZE = 10_000;
@@ -102,7 +101,7 @@ async function runWatch(
       const outcome = await runScan({
         listFile: file,
         openList: () => openDomainList(file, io.stdin),
-        probeDomain,
+        probeDomain: domainProber(argv),
         probeHost,
         probe: settings.probe,
         concurrency: settings.concurrency,
