@@ -5,7 +5,7 @@
  * terminal, and stops cleanly on Ctrl-C, keeping what was done for `--resume`.
  */
 import type { Argv } from 'yargs';
-import { sanitize, UsageError } from '../errors.js';
+import { InputError, sanitize, UsageError } from '../errors.js';
 import { probeDomain as libraryProbeDomain } from '../probe/domain.js';
 import { probeHost as libraryProbeHost } from '../probe/host.js';
 import type { DomainProbeOptions } from '../probe/options.js';
@@ -19,6 +19,7 @@ import { DEFAULT_EXPIRY_DAYS, formatSummary, type RunSummary } from '../scan/sum
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { formatScanRows, SCAN_COLUMNS } from './format-scan.js';
 import { writeLine, type CliIo } from './io.js';
+import { access, constants, stat } from 'node:fs/promises';
 
 /** Where run files go when `--out` is not given. */
 export const DEFAULT_RESULTS_DIR = 'results';
@@ -158,6 +159,8 @@ export async function runBulkScan(
   const progress = new Progress(io.stderr, deps.now ?? (() => performance.now()));
   const issues = issueReporter(io, () => progress.clear());
 
+  // Checked before the run starts, so that a mistyped path makes no run file.
+  if (listFile !== undefined && listFile !== '-') await checkReadable(listFile);
   if (!settings.json) writeLine(io.stdout, formatBulkHeader());
   const outcome = await runScan({
     listFile: listFile ?? '-',
@@ -215,6 +218,17 @@ export async function runBulkScan(
   return allVerified(outcome.summary) ? EXIT.ok : EXIT.findings;
 }
 
+async function checkReadable(file: string): Promise<void> {
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
+    await access(file, constants.R_OK);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? String(error);
+    throw new InputError(`Cannot read the domain list "${file}": ${code}`, error);
+  }
+}
+
 async function resumePath(settings: BulkScanSettings, outDir: string): Promise<string | undefined> {
   if (settings.resume === undefined) return undefined;
   if (settings.resume !== '') return settings.resume;
@@ -233,7 +247,7 @@ function allVerified(summary: RunSummary): boolean {
  * Column widths of the streamed table. Rows go out as domains finish, so widths cannot be
  * measured first; a longer cell pushes the rest of its row to the right.
  */
-const COLUMN_WIDTHS = [30, 4, 30, 15, 10, 9, 24, 13, 6];
+const COLUMN_WIDTHS = [30, 4, 30, 15, 10, 9, 24, 13, 6, 12, 14];
 
 function padRow(cells: readonly string[]): string {
   return cells.map((cell, i) => cell.padEnd(COLUMN_WIDTHS[i] ?? 0)).join('  ').trimEnd();
