@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { DomainResult, HostResult } from '../src/probe/types.js';
 import { measure, type Measurement } from './measure.js';
 
-export type ToolName = 'mxtls' | 'posttls-finger' | 'bare loop';
+export type ToolName = 'mxtls' | 'mxtls -P' | 'posttls-finger' | 'bare loop';
 
 export interface ToolRun extends Measurement {
   tool: ToolName;
@@ -47,6 +47,8 @@ export interface MxtlsCommand {
   args(list: string, context: RunContext): string[];
   /** A note for the report. */
   describe: string;
+  /** The flag that leaves out the policy checks (MTA-STS, TLS-RPT, DANE), when there is one. */
+  noPolicies?: string;
 }
 
 /** Asks the CLI whether `scan` takes `--file`, and which of its options it knows. */
@@ -63,6 +65,7 @@ export function mxtlsCommand(root: string, forceDriver: boolean): MxtlsCommand {
     const perProvider = text.includes('--per-provider');
     return {
       kind: 'cli',
+      ...(text.includes('--no-policies') ? { noPolicies: '--no-policies' } : {}),
       describe: `the CLI: node bin/mxtls.js scan --file LIST --json ${extra.join(' ')}` +
         (perProvider ? ' --per-provider <concurrency>' : ' (no --per-provider: capped at 8!)'),
       args: (list, c) => [join(root, 'bin/mxtls.js'), 'scan', '--file', list,
@@ -152,15 +155,19 @@ function finish(tool: ToolName, asked: number, succeeded: number, m: Measurement
   return { ...m, tool, asked, succeeded, rate: asked / (m.wallMs / 1000), valid, problem: why };
 }
 
-/** Scans `list` (of `asked` domains) with mxtls; `nodeFlags` e.g. `--cpu-prof`. */
+/**
+ * Scans `list` (of `asked` domains) with mxtls; `nodeFlags` e.g. `--cpu-prof`; `tool` 'mxtls -P'
+ * adds the command's `noPolicies` flag, for the same work as posttls-finger does.
+ */
 export async function runMxtls(command: MxtlsCommand, context: RunContext, list: string,
-  asked: number, nodeFlags: string[] = []): Promise<ToolRun> {
+  asked: number, nodeFlags: string[] = [], tool: ToolName = 'mxtls'): Promise<ToolRun> {
+  const extra = tool === 'mxtls -P' && command.noPolicies ? [command.noPolicies] : [];
   const counter = new LineCounter();
   // A file rather than a pipe to this process: a pipe would make the scan wait whenever this
   // process is slow to be scheduled, and `> file` costs the scan what `> /dev/null` does.
   const output = join(context.dir, 'mxtls-output.jsonl');
   const m = await measure({
-    command: [process.execPath, ...nodeFlags, ...command.args(list, context)],
+    command: [process.execPath, ...nodeFlags, ...command.args(list, context), ...extra],
     timeFile: join(context.dir, 'time-mxtls.txt'),
     deadlineMs: context.deadlineMs,
     stdoutFile: output,
@@ -171,7 +178,7 @@ export async function runMxtls(command: MxtlsCommand, context: RunContext, list:
   rmSync(output, { force: true });
   const problem = m.exitCode !== 0 && m.exitCode !== 1
     ? `exit ${m.exitCode}: ${m.stderr.trim().slice(0, 300)}` : undefined;
-  const run = finish('mxtls', asked, counter.verified, m, problem);
+  const run = finish(tool, asked, counter.verified, m, problem);
   return { ...run, outputBytes: bytes, stages: counter.stages() };
 }
 
