@@ -70,23 +70,22 @@ export function bulkScanOptions<T>(y: Argv<T>): Argv<T> {
     .option('concurrency', {
       type: 'number',
       default: DEFAULT_CONCURRENCY,
-      describe: `Domains probed at the same time (default: ${DEFAULT_CONCURRENCY})`,
+      describe: `Domains probed at the same time`,
     })
     .option('per-address', {
       type: 'number',
       default: DEFAULT_PER_ADDRESS,
-      describe: `Connections at once to one MX address (default: ${DEFAULT_PER_ADDRESS})`,
+      describe: `Connections at once to one MX address`,
     })
     .option('per-provider', {
       type: 'number',
       default: DEFAULT_PER_PROVIDER,
-      describe: 'Connections at once to one provider, the registrable domain of the MX ' +
-        `(default: ${DEFAULT_PER_PROVIDER})`,
+      describe: 'Connections at once to one provider, the registrable domain of the MX',
     })
     .option('out', {
       type: 'string',
       default: DEFAULT_RESULTS_DIR,
-      describe: `Directory of run files (default: ${DEFAULT_RESULTS_DIR})`,
+      describe: `Directory of run files`,
     })
     .option('resume', {
       type: 'string',
@@ -96,13 +95,12 @@ export function bulkScanOptions<T>(y: Argv<T>): Argv<T> {
     .option('expiry-days', {
       type: 'number',
       default: DEFAULT_EXPIRY_DAYS,
-      describe: 'Count certificates expiring within this many days ' +
-        `(default: ${DEFAULT_EXPIRY_DAYS})`,
+      describe: 'Count certificates expiring within this many days',
     })
     .option('save', {
       type: 'boolean',
       default: true,
-      describe: 'Write a run file; --no-save only prints (default: true)',
+      describe: 'Write a run file; --no-save only prints',
     }) as unknown as Argv<T>;
 }
 

@@ -10,12 +10,12 @@ import { compareMessage } from '../../compare/compare-message.js';
 import { liveProbeSource, savedProbeSource, type ProbeSource } from '../../compare/probe-source.js';
 import { readSavedResults } from '../../compare/saved-results.js';
 import { InputError } from '../../errors.js';
-import { DEFAULT_TIMEOUTS } from '../../probe/options.js';
 import { parseInternalNetworks } from '../../trace/analyze-trace.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { formatCompare } from '../format-compare.js';
 import { writeLine, type CliIo } from '../io.js';
 import type { CliCommand } from '../main.js';
+import { probeFlags } from '../probe-flags.js';
 import { scanDomains, scanProbeOptions } from './scan.js';
 
 /** Bytes read from stdin or a file at most; far more than the header bound the parser applies. */
@@ -26,7 +26,7 @@ export const compareCommand: CliCommand = {
   command: 'compare <domain> <message>',
   describe: 'Say which side did not use TLS on each hop of a message from a partner',
   builder: (y: Argv) =>
-    y
+    probeFlags(y)
       .positional('domain', { type: 'string', describe: 'The partner domain the message is from' })
       .positional('message', {
         type: 'string',
@@ -46,42 +46,7 @@ export const compareCommand: CliCommand = {
       .option('json', {
         type: 'boolean',
         default: false,
-        describe: 'Print the result as JSON (schema mxtls.compare/1) (default: false)',
-      })
-      // TODO: these probe flags repeat the scan command's definitions (the values are parsed
-      // by its scanProbeOptions); a shared flag table would keep help texts from drifting.
-      .option('resolver', {
-        type: 'string',
-        describe: 'DNS server IP[:PORT] (default: first nameserver of /etc/resolv.conf)',
-      })
-      .option('port', { type: 'number', default: 25, describe: 'SMTP port (default: 25)' })
-      .option('helo', {
-        type: 'string',
-        describe: 'EHLO name (default: this host name if a valid FQDN, else [local address])',
-      })
-      .option('ca-file', {
-        type: 'string',
-        describe: 'PEM file of CA certificates to trust instead of the system roots',
-      })
-      .option('timeout-connect', {
-        type: 'number',
-        default: DEFAULT_TIMEOUTS.connect,
-        describe: `TCP connect timeout, ms (default: ${DEFAULT_TIMEOUTS.connect})`,
-      })
-      .option('timeout-greeting', {
-        type: 'number',
-        default: DEFAULT_TIMEOUTS.greeting,
-        describe: `Greeting timeout, ms (default: ${DEFAULT_TIMEOUTS.greeting})`,
-      })
-      .option('timeout-command', {
-        type: 'number',
-        default: DEFAULT_TIMEOUTS.command,
-        describe: `Timeout of each command reply, ms (default: ${DEFAULT_TIMEOUTS.command})`,
-      })
-      .option('timeout-handshake', {
-        type: 'number',
-        default: DEFAULT_TIMEOUTS.handshake,
-        describe: `TLS handshake timeout, ms (default: ${DEFAULT_TIMEOUTS.handshake})`,
+        describe: 'Print the result as JSON (schema mxtls.compare/1)',
       }) as unknown as Argv,
   run: runCompare,
 };

@@ -22,13 +22,12 @@ export const diffCommand: CliCommand = {
       .option('json', {
         type: 'boolean',
         default: false,
-        describe: 'Print the diff as JSON (schema mxtls.diff/1) (default: false)',
+        describe: 'Print the diff as JSON (schema mxtls.diff/1)',
       })
       .option('expiry-days', {
         type: 'number',
         default: DEFAULT_EXPIRY_DAYS,
-        describe: 'A certificate expiring within this many days counts as expiring soon ' +
-          `(default: ${DEFAULT_EXPIRY_DAYS})`,
+        describe: 'A certificate expiring within this many days counts as expiring soon',
       }) as unknown as Argv,
   run: runDiff,
 };

@@ -17,6 +17,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { formatScanRows, formatScanTable } from '../format-scan.js';
 import { writeLine, type CliIo } from '../io.js';
 import type { CliCommand } from '../main.js';
+import { probeFlags } from '../probe-flags.js';
 import { bulkScanOptions, bulkScanSettings, runBulkScan } from '../scan-bulk.js';
 
 /** The verdicts that count as "fine" for the exit code. */
@@ -27,49 +28,16 @@ export const scanCommand: CliCommand = {
   command: 'scan [domains..]',
   describe: 'Probe the MX hosts of domains for STARTTLS and certificate quality',
   builder: (y: Argv) =>
-    bulkScanOptions(y)
+    probeFlags(bulkScanOptions(y))
       .positional('domains', {
         type: 'string',
         array: true,
         describe: 'Domains whose MX hosts to probe',
       })
-      .option('resolver', {
-        type: 'string',
-        describe: 'DNS server IP[:PORT] (default: first nameserver of /etc/resolv.conf)',
-      })
-      .option('port', { type: 'number', default: 25, describe: 'SMTP port (default: 25)' })
-      .option('helo', {
-        type: 'string',
-        describe: 'EHLO name (default: this host name if a valid FQDN, else [local address])',
-      })
-      .option('ca-file', {
-        type: 'string',
-        describe: 'PEM file of CA certificates to trust instead of the system roots',
-      })
-      .option('timeout-connect', {
-        type: 'number',
-        default: DEFAULT_TIMEOUTS.connect,
-        describe: `TCP connect timeout, ms (default: ${DEFAULT_TIMEOUTS.connect})`,
-      })
-      .option('timeout-greeting', {
-        type: 'number',
-        default: DEFAULT_TIMEOUTS.greeting,
-        describe: `Greeting timeout, ms (default: ${DEFAULT_TIMEOUTS.greeting})`,
-      })
-      .option('timeout-command', {
-        type: 'number',
-        default: DEFAULT_TIMEOUTS.command,
-        describe: `Timeout of each command reply, ms (default: ${DEFAULT_TIMEOUTS.command})`,
-      })
-      .option('timeout-handshake', {
-        type: 'number',
-        default: DEFAULT_TIMEOUTS.handshake,
-        describe: `TLS handshake timeout, ms (default: ${DEFAULT_TIMEOUTS.handshake})`,
-      })
       .option('ipv6', {
         type: 'boolean',
         default: true,
-        describe: 'Probe IPv6 addresses too; --no-ipv6 skips them (default: true)',
+        describe: 'Probe IPv6 addresses too; --no-ipv6 skips them',
       })
       .option('policies', {
         type: 'boolean',
@@ -85,17 +53,17 @@ export const scanCommand: CliCommand = {
       .option('json', {
         type: 'boolean',
         default: false,
-        describe: 'One JSON result per domain and line, schema mxtls.scan/1 (default: false)',
+        describe: 'One JSON result per domain and line, schema mxtls.scan/1',
       })
       .option('transcript', {
         type: 'boolean',
         default: false,
-        describe: 'Write the SMTP dialog (C:/S: lines) to stderr (default: false)',
+        describe: 'Write the SMTP dialog (C:/S: lines) to stderr',
       })
       .option('verbose', {
         type: 'boolean',
         default: false,
-        describe: 'Explain every verdict and address on stderr (default: false)',
+        describe: 'Explain every verdict and address on stderr',
       })
       // The bulk flags: with --file (or --resume) the list goes to the bulk scanner, which
       // probes many domains at once and keeps a run file under results/.

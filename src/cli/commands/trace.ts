@@ -29,7 +29,7 @@ export const traceCommand: CliCommand = {
       .option('json', {
         type: 'boolean',
         default: false,
-        describe: 'Print the result as JSON (schema mxtls.trace/1) (default: false)',
+        describe: 'Print the result as JSON (schema mxtls.trace/1)',
       })
       .option('internal-net', {
         // Not `array: true`: that would swallow the message path after the range. Repeating

@@ -16,6 +16,7 @@ import { writeLine, type CliIo } from '../io.js';
 import type { CliCommand } from '../main.js';
 import { bulkScanOptions, bulkScanSettings, DEFAULT_RESULTS_DIR } from '../scan-bulk.js';
 import { domainProber, scanProbeOptions } from './scan.js';
+import { probeFlags } from '../probe-flags.js';
 
 /** DNS answers kept by the resolver of a watch run: MX hosts repeat across many domains. */
 const RESOLVER_CACHE_SIZE = 10_000;
@@ -26,7 +27,7 @@ export function watchCommandWith(scheduler?: Scheduler): CliCommand {
     command: 'watch',
     describe: 'Scan a partner list on a schedule, keep every run and report what got worse',
     builder: (y: Argv) =>
-      bulkScanOptions(y)
+      probeFlags(bulkScanOptions(y))
         .option('cron', {
           type: 'string',
           describe: 'When to scan, as a cron pattern in local time, e.g. "0 2 * * *" ' +
@@ -35,29 +36,11 @@ export function watchCommandWith(scheduler?: Scheduler): CliCommand {
         .option('once', {
           type: 'boolean',
           default: false,
-          describe: 'Scan once now, write the run and its diff, and exit (default: false)',
+          describe: 'Scan once now, write the run and its diff, and exit',
         })
         .option('notify', {
           type: 'string',
           describe: 'POST the diff as JSON to this URL when something got worse (default: none)',
-        })
-        .option('resolver', {
-          type: 'string',
-          describe: 'DNS server as IP or IP:PORT (default: first nameserver of /etc/resolv.conf)',
-        })
-        .option('port', {
-          type: 'number',
-          default: 25,
-          describe: 'SMTP port of the MX hosts (default: 25)',
-        })
-        .option('helo', {
-          type: 'string',
-          describe: 'EHLO name (default: this host name if a valid FQDN, else [local address])',
-        })
-        .option('ca-file', {
-          type: 'string',
-          describe: 'PEM file of CA certificates to trust instead of the system roots ' +
-            '(default: system roots)',
         }) as unknown as Argv,
     run: (argv, io) => runWatch(argv, io, scheduler),
   };
