@@ -1,6 +1,6 @@
-/** A CliIo for compare tests: output lands in strings, stdin holds the given input. */
+/** A CliIo for command tests: output lands in strings, stdin holds the given input. */
 import { PassThrough, Writable } from 'node:stream';
-import type { CliIo } from '../../../src/cli/io.js';
+import type { CliIo } from '../../src/cli/io.js';
 
 /** Returns the io and readers of what the command wrote. */
 export function bufferIo(input = ''): { io: CliIo; out: () => string; err: () => string } {

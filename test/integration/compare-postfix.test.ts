@@ -36,7 +36,7 @@ import { startPostfix, type PostfixInstance } from '../lab/postfix.js';
 import { requirePostfix } from '../lab/require.js';
 import { submitMessage } from '../lab/smtp-submit.js';
 import { pollUntil } from '../lab/wait.js';
-import { bufferIo } from '../unit/compare/buffer-io.js';
+import { bufferIo } from '../helpers/buffer-io.js';
 
 const HOSTS = {
   partnerA: { name: 'out.partner-a.test', address: '127.0.50.1' },

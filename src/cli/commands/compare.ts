@@ -4,22 +4,19 @@
  * the partner's own MX, and says per hop which side did not use TLS. Exit 0 when no hand-off
  * between providers was found unencrypted, 1 when one was, 2 for usage or input errors.
  */
-import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { compareMessage } from '../../compare/compare-message.js';
 import { liveProbeSource, savedProbeSource, type ProbeSource } from '../../compare/probe-source.js';
 import { readSavedResults } from '../../compare/saved-results.js';
-import { InputError } from '../../errors.js';
 import { parseInternalNetworks } from '../../trace/analyze-trace.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { formatCompare } from '../format-compare.js';
 import { writeLine, type CliIo } from '../io.js';
 import type { CliCommand } from '../main.js';
+import { readMessage } from '../read-message.js';
 import { probeFlags } from '../probe-flags.js';
 import { scanDomains, scanProbeOptions } from './scan.js';
 
-/** Bytes read from stdin or a file at most; far more than the header bound the parser applies. */
-const MAX_INPUT_BYTES = 64 * 1024 * 1024;
 
 /** The compare command. */
 export const compareCommand: CliCommand = {
@@ -61,7 +58,7 @@ async function runCompare(argv: Record<string, unknown>, io: CliIo): Promise<Exi
   if (internalNetworks) parseInternalNetworks(internalNetworks);
 
   const probes = await probeSource(argv, io);
-  const input = source === '-' ? await readStream(io.stdin) : await readMessageFile(source);
+  const input = await readMessage(source, io);
   const result = await compareMessage(domain as string, input, {
     source: probes,
     ...(internalNetworks ? { internalNetworks } : {}),
@@ -82,31 +79,4 @@ async function probeSource(argv: Record<string, unknown>, io: CliIo): Promise<Pr
     return savedProbeSource(await readSavedResults(argv.results));
   }
   return liveProbeSource(await scanProbeOptions(argv, io));
-}
-
-async function readMessageFile(path: string): Promise<Buffer> {
-  try {
-    const data = await readFile(path);
-    return data.length > MAX_INPUT_BYTES ? data.subarray(0, MAX_INPUT_BYTES) : data;
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new InputError(`Cannot read message "${path}": ${reason}`, error);
-  }
-}
-
-async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of stream) {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-      chunks.push(buffer);
-      size += buffer.length;
-      // Headers come first; past the bound the rest of the message is not needed.
-      if (size >= MAX_INPUT_BYTES) break;
-    }
-  } catch (error) {
-    throw new InputError('Cannot read the message from stdin: the stream failed', error);
-  }
-  return Buffer.concat(chunks);
 }

@@ -3,18 +3,15 @@
  * whether it travelled encrypted. Exit 0 when no hand-off between providers was unencrypted,
  * 1 when one was, 2 when the input cannot be read.
  */
-import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
-import { InputError, sanitize } from '../../errors.js';
+import { sanitize } from '../../errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { writeLine, type CliIo } from '../io.js';
 import type { CliCommand } from '../main.js';
+import { readMessage } from '../read-message.js';
 import { formatTrace } from '../format-trace.js';
 import { parseMessage } from '../../trace/index.js';
 import { parseInternalNetworks } from '../../trace/analyze-trace.js';
-
-/** Bytes read from stdin or a file at most; far more than the header bound the parser applies. */
-const MAX_INPUT_BYTES = 64 * 1024 * 1024;
 
 /** The trace command. */
 export const traceCommand: CliCommand = {
@@ -51,7 +48,7 @@ async function runTrace(argv: Record<string, unknown>, io: CliIo): Promise<ExitC
   // Checked here so that a bad CIDR is a usage error before any input is read.
   if (internalNetworks) parseInternalNetworks(internalNetworks);
 
-  const input = source === '-' ? await readStream(io.stdin) : await readMessageFile(source);
+  const input = await readMessage(source, io);
   const trace = parseMessage(input, { internalNetworks });
 
   if (argv.json === true) {
@@ -63,31 +60,4 @@ async function runTrace(argv: Record<string, unknown>, io: CliIo): Promise<ExitC
     }
   }
   return trace.summary.unencryptedHandoffs.length > 0 ? EXIT.findings : EXIT.ok;
-}
-
-async function readMessageFile(path: string): Promise<Buffer> {
-  try {
-    const data = await readFile(path);
-    return data.length > MAX_INPUT_BYTES ? data.subarray(0, MAX_INPUT_BYTES) : data;
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new InputError(`Cannot read message "${path}": ${reason}`, error);
-  }
-}
-
-async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of stream) {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-      chunks.push(buffer);
-      size += buffer.length;
-      // Headers come first; past the bound the rest of the message is not needed.
-      if (size >= MAX_INPUT_BYTES) break;
-    }
-  } catch (error) {
-    throw new InputError('Cannot read the message from stdin: the stream failed', error);
-  }
-  return Buffer.concat(chunks);
 }

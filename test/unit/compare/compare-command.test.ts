@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import type { CompareResult } from '../../../src/compare/types.js';
-import { bufferIo } from './buffer-io.js';
+import { bufferIo } from '../../helpers/buffer-io.js';
 
 const fixtures = join(import.meta.dirname, '../../fixtures/compare');
 const message = join(fixtures, 'hotmail-proofpoint-luxsci.eml');

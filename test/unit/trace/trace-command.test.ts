@@ -1,33 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { PassThrough, Writable } from 'node:stream';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
-import type { CliIo } from '../../../src/cli/io.js';
+import { bufferIo } from '../../helpers/buffer-io.js';
 
 const fixture = join(import.meta.dirname, '../../fixtures/received/issue-luxsci-proofpoint.eml');
-
-/** A CliIo whose output lands in strings and whose stdin holds `input`. */
-function bufferIo(input = ''): { io: CliIo; out: () => string; err: () => string } {
-  const chunks = { out: [] as string[], err: [] as string[] };
-  const sink = (target: string[]): Writable =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        target.push(String(chunk));
-        done();
-      },
-    });
-  const stdin = new PassThrough();
-  stdin.end(input);
-  const io: CliIo = {
-    stdout: sink(chunks.out),
-    stderr: sink(chunks.err),
-    stdin,
-    signal: new AbortController().signal,
-  };
-  return { io, out: () => chunks.out.join(''), err: () => chunks.err.join('') };
-}
 
 describe('mxtls trace', () => {
   it('prints the path oldest first and exits 1 for the unencrypted hand-off', async () => {
