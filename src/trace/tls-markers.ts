@@ -4,18 +4,13 @@
  * token counts, wherever it sits) so that dialects nobody catalogued are still read; the
  * well-known shapes only add detail (cipher, bits, key exchange, verification).
  */
-import type { Clause, EvidenceState } from './types.js';
+import type { Clause, EvidenceState, TlsEvidence } from './types.js';
 
-/** What the rules found in one field, before the receiver's dialect is taken into account. */
-export interface TlsMarkers {
-  state: EvidenceState;
-  protocol: string | null;
-  cipher: string | null;
-  bits: number | null;
-  keyExchange: string | null;
-  verify: string | null;
-  markers: string[];
-}
+/**
+ * What the rules found in one field, before the receiver's dialect is taken into account:
+ * the same shape as a hop's evidence, whose state the dialect may still change.
+ */
+export type TlsMarkers = TlsEvidence;
 
 /** The protocol name given when a field says TLS but not which version. */
 export const VERSION_NOT_STATED = 'SSL/TLS (version not stated)';
