@@ -209,22 +209,33 @@ async function bench(options: BenchOptions): Promise<boolean> {
   const wantProfile = options.profile === 'always' || (options.profile === 'auto' && !speedPass);
   if (wantProfile) {
     say();
-    say('the bare loop with one step of mxtls added at a time (one run each, same fleet):');
-    let base: number | undefined;
-    for (const [label, extra] of [
+    say(`the bare loop with one step of mxtls added at a time (best of ${options.rounds}, ` +
+      'interleaved, same fleet):');
+    const variants: [string, string[]][] = [
       ['bare loop', []],
       ['+ EHLO after TLS', ['--ehlo-tls']],
       ['+ DNS (MX, A, AAAA)', ['--dns', dns.address]],
       ['+ both', ['--ehlo-tls', '--dns', dns.address]],
-    ] as [string, string[]][]) {
-      checkInterrupt();
-      const run = await runBare(context, addresses, options.hosts, extra);
-      base ??= run.rate;
-      const rate = run.rate.toFixed(1).padStart(7);
-      say(`  ${label.padEnd(20)} ${run.succeeded}/${run.asked} ${rate} ` +
-        `hosts/s  ${(run.rate / base).toFixed(2)} of the first  cpu ` +
-        `${((1000 * run.cpuSeconds) / run.asked).toFixed(2)} ms/host` +
-        (run.valid ? '' : `  INVALID: ${run.problem}`));
+    ];
+    const bestOf = new Map<string, ToolRun>();
+    for (let round = 0; round < options.rounds; round += 1) {
+      for (const [label, extra] of variants) {
+        checkInterrupt();
+        const run = await runBare(context, addresses, options.hosts, extra);
+        const known = bestOf.get(label);
+        if (run.valid && (known === undefined || run.rate > known.rate)) bestOf.set(label, run);
+      }
+    }
+    const base = bestOf.get('bare loop')?.rate;
+    for (const [label] of variants) {
+      const run = bestOf.get(label);
+      if (run === undefined || base === undefined) {
+        say(`  ${label.padEnd(20)} no valid run`);
+        continue;
+      }
+      say(`  ${label.padEnd(20)} ${run.rate.toFixed(1).padStart(7)} hosts/s  ` +
+        `${(run.rate / base).toFixed(2)} of the bare loop  cpu ` +
+        `${((1000 * run.cpuSeconds) / run.asked).toFixed(2)} ms/host`);
     }
     say();
     const profileDir = join(dir, 'profile');
