@@ -3,7 +3,7 @@
  * check mxtls's findings against an independent client. posttls-finger exits 0 even when the
  * probe fails, so everything here comes from its text.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from './run-command.js';
@@ -72,6 +72,7 @@ function fingerConfigDir(): string {
     '',
   ].join('\n'));
   configDir = dir;
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
