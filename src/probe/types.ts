@@ -51,9 +51,9 @@ export interface CertificateSummary {
   keyBits?: number;
   /** Elliptic curve name for EC keys, e.g. "prime256v1". */
   curve?: string;
-  /** The DER bytes, base64: the input of DANE matching. */
+  /** The DER bytes, base64: the input of DANE matching. The CLI leaves it out of its output. */
   der?: string;
-  /** SubjectPublicKeyInfo DER, base64: the input of DANE selector 1. */
+  /** SubjectPublicKeyInfo DER, base64: the input of DANE selector 1; not in CLI output. */
   spki?: string;
 }
 

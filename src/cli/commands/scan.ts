@@ -216,9 +216,9 @@ export function domainProber(
     const result = await probeDomain(domain, options);
     // A domain that does not exist or takes no mail has no policy worth a lookup.
     if (!policies || result.verdict === 'not-found' || result.verdict === 'no-mail') {
-      return result;
+      return withoutCertificateBytes(result);
     }
-    result.policy = await checkPolicies(domain, {
+    const policy = await checkPolicies(domain, {
       resolver: options.resolver,
       probe: result,
       versions: versions
@@ -227,7 +227,27 @@ export function domainProber(
       ...(options.ca === undefined ? {} : { ca: options.ca }),
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    return result;
+    return { ...withoutCertificateBytes(result), policy };
+  };
+}
+
+/**
+ * The result without each certificate's DER and SPKI bytes, which only DANE matching needs
+ * and which would double the size of every output line and run file; the SHA-256
+ * fingerprint still names each certificate. Copies, because bulk scans share host results
+ * between domains.
+ */
+function withoutCertificateBytes(result: DomainResult): DomainResult {
+  return {
+    ...result,
+    exchanges: result.exchanges.map((exchange) => ({
+      ...exchange,
+      hosts: exchange.hosts.map((host) => {
+        if (!host.tls) return host;
+        const chain = host.tls.chain.map(({ der: _der, spki: _spki, ...summary }) => summary);
+        return { ...host, tls: { ...host.tls, chain } };
+      }),
+    })),
   };
 }
 
