@@ -40,6 +40,7 @@ export async function main(args: string[], io: CliIo = processIo()): Promise<num
     .recommendCommands()
     .wrap(Math.min(100, io.stdout.columns ?? 100))
     .exitProcess(false)
+    .check(rejectRepeatedFlags, true)
     .fail((message, error) => {
       // Throwing stops yargs here; a fail handler that returns lets the command run anyway.
       throw error ?? new UsageError(message ?? 'Cannot parse the command line');
@@ -63,6 +64,22 @@ export async function main(args: string[], io: CliIo = processIo()): Promise<num
   }
   if (failure !== undefined) return reportFailure(failure, io);
   return exitCode;
+}
+
+/** Flags that may be given more than once; every other one may appear once. */
+const REPEATABLE = new Set(['_', '$0', 'domains', 'internal-net', 'internalNet']);
+
+/**
+ * yargs turns a flag given twice into an array. Read as "not a string", a second --resolver
+ * or --ca-file would silently fall back to the system's, so a repeat is a usage error.
+ */
+function rejectRepeatedFlags(argv: Record<string, unknown>): true {
+  for (const [name, value] of Object.entries(argv)) {
+    if (Array.isArray(value) && !REPEATABLE.has(name) && !/[A-Z]/.test(name)) {
+      throw new UsageError(`Cannot use --${name} more than once`);
+    }
+  }
+  return true;
 }
 
 function reportFailure(error: unknown, io: CliIo): number {

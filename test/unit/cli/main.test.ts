@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/main.js';
+import { bufferIo } from '../../helpers/buffer-io.js';
+
+describe('mxtls command line', () => {
+  it('refuses a single-valued flag given twice instead of falling back to the system', async () => {
+    // Port 1 on loopback: were the flags taken, nothing could be reached anyway.
+    for (const args of [
+      ['scan', 'a.test', '--resolver', '127.0.0.1:1', '--resolver', '127.0.0.1:2'],
+      ['scan', 'a.test', '--resolver', '127.0.0.1:1', '--ca-file', 'x', '--ca-file', 'y'],
+      ['compare', 'a.test', '-', '--results', 'x', '--results', 'y'],
+    ]) {
+      const { io, err } = bufferIo();
+      expect(await main(args, io)).toBe(2);
+      expect(err()).toMatch(/Cannot use --(resolver|ca-file|results) more than once/);
+    }
+  });
+
+  it('lets --internal-net repeat', async () => {
+    const { io, err } = bufferIo(
+      'Received: from a.test by b.test; Mon, 1 Jan 2024 00:00:00 +0000\n');
+    const code = await main(
+      ['trace', '-', '--internal-net', '10.0.0.0/8', '--internal-net', '127.0.0.1/32'], io);
+    expect(err()).not.toMatch(/more than once/);
+    expect([0, 1]).toContain(code);
+  });
+
+  it('stops at a failed check instead of running the command', async () => {
+    const { io, out, err } = bufferIo();
+    const code = await main(['scan', 'a.test', '--file', 'list.txt'], io);
+    expect(code).toBe(2);
+    expect(err()).toContain('name domains or give --file, not both');
+    expect(out()).toBe('');
+  });
+
+  it('answers an unknown command and no command with exit 2', async () => {
+    for (const args of [[], ['frobnicate']]) {
+      const { io } = bufferIo();
+      expect(await main(args, io)).toBe(2);
+    }
+  });
+});
