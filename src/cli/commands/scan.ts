@@ -116,13 +116,13 @@ export async function scanProbeOptions(
   for (const [name, value] of Object.entries(timeouts)) {
     if (value < 1) throw new UsageError(`Cannot use --timeout-${name} "${value}": below 1 ms`);
   }
-  const helo = typeof argv.helo === 'string' ? argv.helo : undefined;
+  const helo = optionalString(argv, 'helo');
   if (helo !== undefined && !/^[\x21-\x7e]+$/.test(helo)) {
     throw new UsageError(`Cannot use --helo "${helo}": not a single printable word`);
   }
-  const caFile = typeof argv['ca-file'] === 'string' ? argv['ca-file'] : undefined;
+  const caFile = optionalString(argv, 'ca-file');
   const ca = caFile === undefined ? undefined : await readCaFile(caFile);
-  const resolver = makeResolver(typeof argv.resolver === 'string' ? argv.resolver : undefined);
+  const resolver = makeResolver(optionalString(argv, 'resolver'));
   return {
     resolver,
     port,
@@ -270,6 +270,17 @@ function makeResolver(server: string | undefined): Resolver {
     }
     throw error;
   }
+}
+
+/**
+ * A string flag, or undefined when it was not given. Anything else is a usage error: a value
+ * that is not a string must never read as "not given", which for --resolver would mean the
+ * system's resolver.
+ */
+export function optionalString(argv: Record<string, unknown>, name: string): string | undefined {
+  const value = argv[name];
+  if (value === undefined || typeof value === 'string') return value;
+  throw new UsageError(`Cannot use --${name} "${String(value)}": give it once, as one value`);
 }
 
 function wholeNumber(value: unknown, name: string, fallback: number): number {

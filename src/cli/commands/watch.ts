@@ -15,7 +15,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { writeLine, type CliIo } from '../io.js';
 import type { CliCommand } from '../main.js';
 import { bulkScanOptions, bulkScanSettings, DEFAULT_RESULTS_DIR } from '../scan-bulk.js';
-import { domainProber, scanProbeOptions } from './scan.js';
+import { domainProber, optionalString, scanProbeOptions } from './scan.js';
 import { probeFlags } from '../probe-flags.js';
 
 /** DNS answers kept by the resolver of a watch run: MX hosts repeat across many domains. */
@@ -126,7 +126,7 @@ async function runWatch(
 // with a caching resolver: the same MX hosts are looked up for many domains.
 async function probeOptions(argv: Record<string, unknown>, io: CliIo): Promise<DomainProbeOptions> {
   const options = await scanProbeOptions(argv, io);
-  const server = typeof argv.resolver === 'string' ? argv.resolver : undefined;
+  const server = optionalString(argv, 'resolver');
   return { ...options, resolver: createResolver({ server, cacheSize: RESOLVER_CACHE_SIZE }) };
 }
 

@@ -40,3 +40,14 @@ describe('mxtls command line', () => {
     }
   });
 });
+
+describe('scanProbeOptions', () => {
+  it('never reads a resolver that is not one string as "use the system resolver"', async () => {
+    const { scanProbeOptions } = await import('../../../src/cli/commands/scan.js');
+    const { io } = bufferIo();
+    await expect(scanProbeOptions({ resolver: ['127.0.0.1:1', '127.0.0.1:2'] }, io))
+      .rejects.toThrow(/--resolver/);
+    await expect(scanProbeOptions({ resolver: '127.0.0.1:1', 'ca-file': ['a', 'b'] }, io))
+      .rejects.toThrow(/--ca-file/);
+  });
+});
