@@ -47,7 +47,10 @@ export interface Resolver {
 }
 
 export interface ResolverOptions {
-  /** `IP` or `IP:PORT` (`[v6]:PORT` for IPv6). Default: the first nameserver of /etc/resolv.conf. */
+  /**
+   * `IP` or `IP:PORT` (`[v6]:PORT` for IPv6).
+   * Default: the first nameserver of /etc/resolv.conf.
+   */
   server?: string;
   /** Time to wait for one UDP or TCP answer, in ms. Default 5000. */
   timeoutMs?: number;

@@ -9,7 +9,10 @@ import type { HostResult } from './types.js';
 export interface StageTimeouts {
   /** TCP connect. Default 10000. */
   connect: number;
-  /** The whole greeting; generous because RFC 5321 allows 5 minutes and postscreen waits. Default 60000. */
+  /**
+   * The whole greeting; generous because RFC 5321 allows 5 minutes and postscreen-style
+   * servers wait before they greet. Default 60000.
+   */
   greeting: number;
   /** Each command's reply (EHLO, STARTTLS, QUIT). Default 30000. */
   command: number;
@@ -34,12 +37,15 @@ export interface HostTarget {
 }
 
 export interface HostProbeOptions {
-  /** The EHLO argument. Default: this machine's host name if it is a valid FQDN, else an address literal. */
+  /**
+   * The EHLO argument. Default: this machine's host name if it is a valid FQDN, else an
+   * address literal of the local address.
+   */
   helo?: string;
   timeouts?: Partial<StageTimeouts>;
-  /** PEM CA certificates to trust instead of the system roots (`--ca-file`). Default: system roots. */
+  /** PEM CA certificates to trust instead of the system roots (`--ca-file`). */
   ca?: string | Buffer;
-  /** Retry with a legacy context (TLS 1.0/1.1, SECLEVEL 0) when the default one fails. Default true. */
+  /** Retry with a legacy context (TLS 1.0/1.1, SECLEVEL 0) when the default fails. Default true. */
   legacyRetry?: boolean;
   /** Keep a `C:`/`S:` transcript in the result. Default false. */
   transcript?: boolean;

@@ -60,7 +60,7 @@ export interface CertificateSummary {
 export interface CertificateVerdict {
   /** The chain verifies against the system roots or `--ca-file`. */
   chainVerified: boolean;
-  /** Why the chain did not verify, as the TLS library says it (e.g. `SELF_SIGNED_CERT_IN_CHAIN`). */
+  /** Why the chain did not verify, in the TLS library's words (`SELF_SIGNED_CERT_IN_CHAIN`). */
   chainError?: string;
   /** The leaf names the MX host (RFC 6125; wildcard only in the left-most label). */
   nameMatches: boolean;
@@ -78,9 +78,12 @@ export interface TlsSession {
   /** As Node reports it: "TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1". */
   protocol: string;
   cipher: { name: string; standardName?: string; version?: string; bits?: number };
-  /** The ephemeral key exchange where Node exposes it (e.g. { type: "ECDH", name: "X25519", size: 253 }). */
+  /**
+   * The ephemeral key exchange where Node exposes it, e.g.
+   * `{ type: "ECDH", name: "X25519", size: 253 }`.
+   */
   keyExchange?: { type: string; name?: string; size?: number };
-  /** True when the default context failed and a legacy context (TLS 1.0/1.1, SECLEVEL 0) was needed. */
+  /** The default context failed and a legacy one (TLS 1.0/1.1, SECLEVEL 0) was needed. */
   legacyRetry: boolean;
   /** Why the default context failed, when `legacyRetry` is true. */
   defaultFailure?: string;
