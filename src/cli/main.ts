@@ -106,6 +106,14 @@ function processIo(): CliIo {
     controller.abort();
   });
   process.on('SIGTERM', () => controller.abort());
+  // A reader that went away (`mxtls scan --file ... | head`) is a stop, like Ctrl-C: a bulk
+  // run keeps what it did. Without a listener the EPIPE would kill the process mid-write.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      controller.abort();
+    });
+  }
   return {
     stdout: process.stdout,
     stderr: process.stderr,

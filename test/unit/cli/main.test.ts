@@ -51,3 +51,23 @@ describe('scanProbeOptions', () => {
       .rejects.toThrow(/--ca-file/);
   });
 });
+
+describe('bin/mxtls.js', () => {
+  it('ends quietly when the reader of its output goes away (EPIPE)', async () => {
+    const { spawn } = await import('node:child_process');
+    const { join } = await import('node:path');
+    const root = join(import.meta.dirname, '../../..');
+    const child = spawn(process.execPath, [
+      join(root, 'bin/mxtls.js'), 'trace',
+      join(root, 'test/fixtures/received/issue-luxsci-proofpoint.eml'),
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Closing our end before the first line arrives makes every write of the child fail.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += String(chunk); });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|at \w+ \(/);
+    // The trace's own answer (1: an unencrypted hand-off), not a crash.
+    expect(code).toBe(1);
+  });
+});
