@@ -13,7 +13,25 @@ export interface VerdictWithDetail {
 }
 
 /** How one address counts toward the verdict. */
-export type AddressStanding = 'verified' | 'unverified' | 'no-tls' | 'temporary' | 'local';
+export type AddressStanding =
+  | 'verified'
+  | 'unverified'
+  | 'no-tls'
+  | 'temporary'
+  | 'unchecked'
+  | 'local';
+
+/**
+ * The outcomes that are evidence about TLS itself. Any other failure (a refused greeting, a
+ * rejected EHLO, a reply too long to read, a refused connection) ends the session before
+ * TLS could be judged, so it never counts as "no TLS".
+ */
+const NO_TLS_OUTCOMES: ReadonlySet<HostResult['outcome']> = new Set([
+  'starttls-not-offered',
+  'starttls-refused',
+  'starttls-dropped',
+  'handshake-failed',
+]);
 
 /** Where one address's result stands. */
 export function addressStanding(result: HostResult): AddressStanding {
@@ -22,7 +40,8 @@ export function addressStanding(result: HostResult): AddressStanding {
   }
   // "This machine has no IPv6 route" says nothing about the server.
   if (result.outcome === 'no-route') return 'local';
-  return result.temporary ? 'temporary' : 'no-tls';
+  if (result.temporary) return 'temporary';
+  return NO_TLS_OUTCOMES.has(result.outcome) ? 'no-tls' : 'unchecked';
 }
 
 /**
@@ -68,7 +87,9 @@ export function judgeDomain(
   const verified = count('verified');
   const unverified = count('unverified');
   const noTls = count('no-tls');
-  const temporary = [...count('temporary'), ...count('local')];
+  // Addresses that could not be judged: temporary failures, sessions that broke before TLS
+  // could be tried, and (when nothing else answered) addresses this machine cannot reach.
+  const temporary = [...count('temporary'), ...count('unchecked'), ...count('local')];
   const total = results.length;
   const tls = verified.length + unverified.length;
   const hostCount = new Set(results.map((result) => result.host)).size;
@@ -76,7 +97,7 @@ export function judgeDomain(
   if (verified.length === total) {
     return {
       verdict: 'verified-tls',
-      detail: `All ${plural(total, 'address')} of ${plural(hostCount, 'MX host')} offer TLS ` +
+      detail: `${all1(total)} of ${plural(hostCount, 'MX host')} ${offer(total)} TLS ` +
         `with a verified certificate${note}.`,
     };
   }
@@ -84,7 +105,7 @@ export function judgeDomain(
     const first = unverified[0] as HostResult;
     return {
       verdict: 'tls-unverified',
-      detail: `All ${plural(total, 'address')} offer TLS, but ${unverified.length} ` +
+      detail: `${all1(total)} ${offer(total)} TLS, but ${unverified.length} ` +
         `certificate${unverified.length === 1 ? '' : 's'} did not verify (${where(first)}: ` +
         `${first.tls?.certificate.summary ?? 'unknown'})${note}.`,
     };
@@ -92,7 +113,7 @@ export function judgeDomain(
   if (tls === 0 && noTls.length > 0) {
     const first = noTls[0] as HostResult;
     const rest = temporary.length > 0
-      ? `; ${temporary.length} other${temporary.length === 1 ? '' : 's'} failed temporarily`
+      ? `; ${temporary.length} other${temporary.length === 1 ? '' : 's'} could not be checked`
       : '';
     return {
       verdict: 'no-tls',
@@ -112,6 +133,15 @@ export function judgeDomain(
     detail: `${tls} of ${plural(total, 'address')} do TLS; ${where(failed)}: ` +
       `${failed.detail}${note}.`,
   };
+}
+
+/** "The 1 address" or "All 3 addresses". */
+function all1(count: number): string {
+  return count === 1 ? 'The 1 address' : `All ${plural(count, 'address')}`;
+}
+
+function offer(count: number): string {
+  return count === 1 ? 'offers' : 'offer';
 }
 
 function where(result: HostResult): string {

@@ -36,6 +36,14 @@ describe('judgeDomain', () => {
     ['verified with an unroutable IPv6 address', [['tls'], ['no-route', true, undefined, 6]],
       'verified-tls'],
     ['only unroutable addresses', [['no-route', true, undefined, 6]], 'error'],
+    // A session that broke before TLS could be tried is no evidence of "no TLS".
+    ['a refused greeting', [['greeting-refused']], 'error'],
+    ['an unreadable reply', [['protocol-error']], 'error'],
+    ['a rejected EHLO', [['ehlo-rejected']], 'error'],
+    ['a refused connection', [['connect-failed']], 'error'],
+    ['no STARTTLS and an unreadable reply', [['starttls-not-offered'], ['protocol-error']],
+      'no-tls'],
+    ['TLS and an unreadable reply', [['tls'], ['protocol-error']], 'partial'],
   ])('%s', (_name, specs, verdict) => {
     expect(judgeDomain('mx', [exchange(specs)]).verdict).toBe(verdict);
   });
