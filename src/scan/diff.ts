@@ -429,10 +429,20 @@ function verdictChanges(
   after: DomainSnapshot,
   found: DomainDiff,
 ): Change[] {
-  if (after.dnsOutcome === 'error' || before.dnsOutcome === 'error') return [];
+  if (after.dnsOutcome === 'error') return [];
   if (after.hosts.some((h) => h.temporary)) return [];
   const a = VERDICT_RANK[before.verdict];
   const b = VERDICT_RANK[after.verdict];
+  // Last run could not check the domain, and this one finds it short of verified TLS: with
+  // nothing to compare against, say so, or a loss of TLS behind one flaky night would never
+  // be reported (the night after compares no-tls with no-tls).
+  if (before.verdict === 'error' && b >= 1 && b < VERDICT_RANK['verified-tls']) {
+    if (found.worse.length > 0) return [];
+    return [change('verdict-changed', 'worse',
+      `now ${after.verdict}; the previous run could not check it`, before.verdict,
+      after.verdict)];
+  }
+  if (before.dnsOutcome === 'error') return [];
   if (a === b || a < 1 || b < 1) return [];
   const direction: ChangeDirection = b < a ? 'worse' : 'better';
   if (found[direction].length > 0) return [];

@@ -137,6 +137,18 @@ describe('diffDomain', () => {
     expect(diff).toEqual({ domain: 'p.test', worse: [], better: [], unchecked: [] });
   });
 
+  it('reports a loss of TLS that follows a night the domain could not be checked', () => {
+    const rateLimited: DomainShape = {
+      verdict: 'error',
+      hosts: [{ outcome: 'rate-limited', temporary: true }],
+    };
+    const diff = compare(rateLimited, NO_STARTTLS);
+    expect(kinds(diff.worse)).toEqual(['verdict-changed']);
+    expect(diff.worse[0]?.message).toContain('previous run could not check it');
+    // Verified TLS after an unchecked night is no news.
+    expect(compare(rateLimited, { hosts: [{}] }).worse).toEqual([]);
+  });
+
   it('takes extra rules, e.g. policy findings', () => {
     const before = { ...snapshotOf(domainResult('p.test')), policy: { mode: 'enforce' } };
     const after = { ...snapshotOf(domainResult('p.test')), policy: { mode: 'testing' } };
