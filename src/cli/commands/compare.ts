@@ -8,6 +8,7 @@ import type { Argv } from 'yargs';
 import { compareMessage } from '../../compare/compare-message.js';
 import { liveProbeSource, savedProbeSource, type ProbeSource } from '../../compare/probe-source.js';
 import { readSavedResults } from '../../compare/saved-results.js';
+import { sanitize } from '../../errors.js';
 import { parseInternalNetworks } from '../../trace/analyze-trace.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { formatCompare } from '../format-compare.js';
@@ -68,7 +69,9 @@ async function runCompare(argv: Record<string, unknown>, io: CliIo): Promise<Exi
     writeLine(io.stdout, JSON.stringify(result, null, 2));
   } else {
     for (const line of formatCompare(result)) writeLine(io.stdout, line);
-    for (const warning of result.warnings) writeLine(io.stderr, `mxtls: warning: ${warning}`);
+    for (const warning of result.warnings) {
+      writeLine(io.stderr, `mxtls: warning: ${sanitize(warning, 300)}`);
+    }
   }
   return result.summary.unencryptedHops.length > 0 ? EXIT.findings : EXIT.ok;
 }

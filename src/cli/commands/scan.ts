@@ -8,7 +8,7 @@ import { domainToASCII } from 'node:url';
 import type { Argv } from 'yargs';
 import { createResolver } from '../../dns/resolver.js';
 import type { Resolver } from '../../dns/types.js';
-import { InputError, MxtlsError, UsageError } from '../../errors.js';
+import { InputError, MxtlsError, sanitize, UsageError } from '../../errors.js';
 import { probeDomain } from '../../probe/domain.js';
 import { checkPolicies } from '../../policy/index.js';
 import { DEFAULT_TIMEOUTS, type DomainProbeOptions } from '../../probe/options.js';
@@ -145,19 +145,21 @@ export function reportDomain(
     for (const exchange of result.exchanges) {
       for (const host of exchange.hosts) {
         for (const line of host.transcript ?? []) {
-          writeLine(io.stderr, `${host.host}[${host.address}] ${line}`);
+          writeLine(io.stderr, `${sanitize(host.host, 300)}[${host.address}] ${line}`);
         }
       }
     }
   }
   if (argv.verbose === true || !GOOD_VERDICTS.has(result.verdict)) {
-    writeLine(io.stderr, `mxtls: ${result.domain}: ${result.verdict}: ${result.detail}`);
+    // Host names come from DNS and details quote servers: both are sanitised for the terminal.
+    writeLine(io.stderr,
+      `mxtls: ${sanitize(result.domain, 300)}: ${result.verdict}: ${sanitize(result.detail)}`);
   }
   if (argv.verbose === true) {
     for (const exchange of result.exchanges) {
       for (const host of exchange.hosts) {
-        writeLine(io.stderr, `mxtls: ${host.host}[${host.address}]:${host.port}: ` +
-          `${host.outcome}: ${host.detail} (${Math.round(host.timings.total)} ms)`);
+        writeLine(io.stderr, `mxtls: ${sanitize(host.host, 300)}[${host.address}]:${host.port}: ` +
+          `${host.outcome}: ${sanitize(host.detail)} (${Math.round(host.timings.total)} ms)`);
       }
     }
   }

@@ -71,3 +71,37 @@ describe('bin/mxtls.js', () => {
     expect(code).toBe(1);
   });
 });
+
+describe('terminal safety', () => {
+  const ESC = '\u001b';
+
+  it('prints host names and details from DNS and servers without control bytes', async () => {
+    const { reportDomain } = await import('../../../src/cli/commands/scan.js');
+    const { io, err } = bufferIo();
+    const evil = `${ESC}[31mevil${ESC}[0m.test`;
+    reportDomain({
+      schema: 'mxtls.scan/1', domain: 'a.test', checkedAt: '2026-12-03T00:00:00.000Z',
+      verdict: 'no-tls', detail: `No address offers TLS (${evil}: ${ESC}[2J)`,
+      dns: { outcome: 'mx', resolver: '127.0.0.1:53' }, flags: [], durationMs: 1,
+      exchanges: [{ host: evil, preference: 10, implicit: false, addressOutcome: 'ok',
+        hosts: [{ host: evil, address: '127.0.0.1', family: 4, port: 25,
+          outcome: 'starttls-not-offered', detail: `${ESC}]0;title${ESC}\\`, temporary: false,
+          starttls: 'not-offered', timings: { total: 1 } }] }],
+    }, { verbose: true }, io);
+    expect(err()).toContain('evil');
+    expect(err()).not.toContain(ESC);
+  });
+
+  it('prints domain names read from run files without control bytes', async () => {
+    const { formatDiff } = await import('../../../src/cli/format-diff.js');
+    const lines = formatDiff({
+      schema: 'mxtls.diff/1', old: { file: 'a', startedAt: 'x' }, new: { file: 'b' },
+      expiryDays: 14, added: [], removed: [`${ESC}[2J${ESC}[31mEVIL`],
+      counts: { worse: 1, better: 0, unchecked: 0, unchanged: 0, added: 0, removed: 1 },
+      domains: [{ domain: `${ESC}[31mred.test`, better: [], unchecked: [],
+        worse: [{ kind: 'starttls-lost', direction: 'worse', message: 'lost' }] }],
+    } as never);
+    expect(lines.join('\n')).toContain('EVIL');
+    expect(lines.join('\n')).not.toContain(ESC);
+  });
+});
