@@ -47,3 +47,27 @@ export function probeFlags<T>(y: Argv<T>): Argv<T> {
       describe: 'TLS handshake timeout, ms',
     }) as unknown as Argv<T>;
 }
+
+/**
+ * Adds --ipv6, --policies and --versions: what a scan checks besides STARTTLS, shared by
+ * `scan` and `watch` (`domainProber` in ./commands/scan.ts reads them).
+ */
+export function checkFlags<T>(y: Argv<T>): Argv<T> {
+  return y
+    .option('ipv6', {
+      type: 'boolean',
+      default: true,
+      describe: 'Probe IPv6 addresses too; --no-ipv6 skips them',
+    })
+    .option('policies', {
+      type: 'boolean',
+      default: true,
+      describe: 'Check MTA-STS, TLS-RPT, DANE and REQUIRETLS; --no-policies skips them',
+    })
+    .option('versions', {
+      type: 'boolean',
+      default: false,
+      describe: 'Try TLS 1.0, 1.1, 1.2 and 1.3 one by one on every MX address (4 more ' +
+        'sessions per address)',
+    }) as unknown as Argv<T>;
+}

@@ -17,7 +17,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { formatScanRows, formatScanTable } from '../format-scan.js';
 import { writeLine, type CliIo } from '../io.js';
 import type { CliCommand } from '../main.js';
-import { probeFlags } from '../probe-flags.js';
+import { checkFlags, probeFlags } from '../probe-flags.js';
 import { bulkScanOptions, bulkScanSettings, runBulkScan } from '../scan-bulk.js';
 
 /** The verdicts that count as "fine" for the exit code. */
@@ -28,27 +28,11 @@ export const scanCommand: CliCommand = {
   command: 'scan [domains..]',
   describe: 'Probe the MX hosts of domains for STARTTLS and certificate quality',
   builder: (y: Argv) =>
-    probeFlags(bulkScanOptions(y))
+    checkFlags(probeFlags(bulkScanOptions(y)))
       .positional('domains', {
         type: 'string',
         array: true,
         describe: 'Domains whose MX hosts to probe',
-      })
-      .option('ipv6', {
-        type: 'boolean',
-        default: true,
-        describe: 'Probe IPv6 addresses too; --no-ipv6 skips them',
-      })
-      .option('policies', {
-        type: 'boolean',
-        default: true,
-        describe: 'Check MTA-STS, TLS-RPT, DANE and REQUIRETLS; --no-policies skips them',
-      })
-      .option('versions', {
-        type: 'boolean',
-        default: false,
-        describe: 'Try TLS 1.0, 1.1, 1.2 and 1.3 one by one on every MX address (4 more ' +
-          'sessions per address)',
       })
       .option('json', {
         type: 'boolean',
@@ -90,6 +74,10 @@ export function scanDomains(argv: Record<string, unknown>): string[] {
     const valid = ascii.length > 0 && ascii.length <= 253 &&
       ascii.split('.').every((label) => /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/.test(label));
     if (!valid) throw new UsageError(`Cannot scan "${name}": not a domain name`);
+    // A top-level label of digits only is an IPv4 address: an address has no MX to look up.
+    if (/^\d+$/.test(ascii.split('.').pop() ?? '')) {
+      throw new UsageError(`Cannot scan "${name}": an IP address, not a domain name`);
+    }
     return ascii;
   });
 }

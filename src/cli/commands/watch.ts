@@ -16,7 +16,7 @@ import { writeLine, type CliIo } from '../io.js';
 import type { CliCommand } from '../main.js';
 import { bulkScanOptions, bulkScanSettings, DEFAULT_RESULTS_DIR } from '../scan-bulk.js';
 import { domainProber, optionalString, scanProbeOptions } from './scan.js';
-import { probeFlags } from '../probe-flags.js';
+import { checkFlags, probeFlags } from '../probe-flags.js';
 
 /** DNS answers kept by the resolver of a watch run: MX hosts repeat across many domains. */
 const RESOLVER_CACHE_SIZE = 10_000;
@@ -27,7 +27,7 @@ export function watchCommandWith(scheduler?: Scheduler): CliCommand {
     command: 'watch',
     describe: 'Scan a partner list on a schedule, keep every run and report what got worse',
     builder: (y: Argv) =>
-      probeFlags(bulkScanOptions(y))
+      checkFlags(probeFlags(bulkScanOptions(y)))
         .option('cron', {
           type: 'string',
           describe: 'When to scan, as a cron pattern in local time, e.g. "0 2 * * *" ' +
@@ -64,6 +64,9 @@ async function runWatch(
     throw new UsageError('Cannot watch: give a schedule with --cron, or run once with --once');
   }
   if (cron !== undefined) checkCronPattern(cron);
+  if (argv.save === false) {
+    throw new UsageError('Cannot watch with --no-save: every watched run is kept to diff the next');
+  }
   if (argv.resume !== undefined) {
     throw new UsageError('Cannot watch with --resume: use mxtls scan --resume for a stopped run');
   }
