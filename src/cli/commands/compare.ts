@@ -73,6 +73,8 @@ async function runCompare(argv: Record<string, unknown>, io: CliIo): Promise<Exi
       writeLine(io.stderr, `mxtls: warning: ${sanitize(warning, 300)}`);
     }
   }
+  // A message without Received fields has no hop to judge: nothing was checked.
+  if (result.message.hops === 0) return EXIT.usage;
   return result.summary.unencryptedHops.length > 0 ? EXIT.findings : EXIT.ok;
 }
 

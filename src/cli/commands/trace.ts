@@ -59,5 +59,8 @@ async function runTrace(argv: Record<string, unknown>, io: CliIo): Promise<ExitC
       writeLine(io.stderr, `mxtls: warning: ${sanitize(warning, 300)}`);
     }
   }
+  // No Received field (junk, or only what the size bound cut off): nothing was checked, which
+  // must not read as "everything is fine".
+  if (trace.hops.length === 0) return EXIT.usage;
   return trace.summary.unencryptedHandoffs.length > 0 ? EXIT.findings : EXIT.ok;
 }

@@ -105,3 +105,14 @@ describe('terminal safety', () => {
     expect(lines.join('\n')).not.toContain(ESC);
   });
 });
+
+describe('nothing checked', () => {
+  it('exits 2, not 0, for a message without any Received field', async () => {
+    const junk = 'Subject: hello\n\nno trace fields here\n';
+    const trace = bufferIo(junk);
+    expect(await main(['trace', '-'], trace.io)).toBe(2);
+    const compare = bufferIo(junk);
+    const saved = `${import.meta.dirname}/../../fixtures/compare/proofpoint-scan.jsonl`;
+    expect(await main(['compare', 'a.test', '-', '--results', saved], compare.io)).toBe(2);
+  });
+});
