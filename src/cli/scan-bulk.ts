@@ -159,7 +159,6 @@ export async function runBulkScan(
 
   // Checked before the run starts, so that a mistyped path makes no run file.
   if (listFile !== undefined && listFile !== '-') await checkReadable(listFile);
-  if (!settings.json) writeLine(io.stdout, formatBulkHeader());
   const outcome = await runScan({
     listFile: listFile ?? '-',
     openList: (header) => {
@@ -184,6 +183,8 @@ export async function runBulkScan(
     signal: io.signal,
     onIssue: issues.report,
     onStart: ({ path, resumedDone }) => {
+      // Only once the run file exists, so that a failure to start prints no table at all.
+      if (!settings.json) writeLine(io.stdout, formatBulkHeader());
       progress.start(resumedDone);
       if (path && resumedDone > 0) {
         progress.clear();

@@ -158,7 +158,8 @@ export async function createRun(dir: string, header: RunHeader): Promise<RunWrit
   try {
     await mkdir(dir, { recursive: true });
   } catch (error) {
-    throw resultsError(`Cannot create the results directory "${dir}"`, error);
+    // The user's --out: a path that cannot be a directory is bad input (exit 2), not a bug.
+    throw inputError(`Cannot create the results directory "${dir}"`, error);
   }
   const stem = runName(new Date(header.startedAt));
   for (let n = 0; n < 1000; n += 1) {
@@ -170,7 +171,7 @@ export async function createRun(dir: string, header: RunHeader): Promise<RunWrit
       handle = await open(path, 'wx');
     } catch (error) {
       if ((error as { code?: string }).code === 'EEXIST') continue;
-      throw resultsError(`Cannot create "${path}"`, error);
+      throw inputError(`Cannot create "${path}"`, error);
     }
     const writer = new RunWriter(path, handle);
     await writer.append(header);
@@ -424,6 +425,11 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle?.close();
   }
+}
+
+function inputError(message: string, cause: unknown): InputError {
+  const code = (cause as { code?: string }).code;
+  return new InputError(code ? `${message}: ${code}` : message, cause);
 }
 
 function resultsError(message: string, cause: unknown): MxtlsError {

@@ -116,3 +116,20 @@ describe('nothing checked', () => {
     expect(await main(['compare', 'a.test', '-', '--results', saved], compare.io)).toBe(2);
   });
 });
+
+describe('bulk scan start-up', () => {
+  it('fails with exit 2 and no table when --out cannot be a directory', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'mxtls-out-'));
+    writeFileSync(join(dir, 'list.txt'), 'a.test\n');
+    writeFileSync(join(dir, 'plain-file'), '');
+    const { io, out, err } = bufferIo();
+    const code = await main(['scan', '--file', join(dir, 'list.txt'), '--resolver',
+      '127.0.0.1:1', '--out', join(dir, 'plain-file', 'runs')], io);
+    expect(code).toBe(2);
+    expect(err()).toContain('Cannot create the results directory');
+    expect(out()).toBe('');
+  });
+});
