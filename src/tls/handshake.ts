@@ -48,6 +48,7 @@ export function handshake(socket: Socket, options: HandshakeOptions): Promise<TL
       checkServerIdentity: () => undefined,
       ...(options.profile.minDHSize === undefined ? {} : { minDHSize: options.profile.minDHSize }),
     });
+    watchTickets(tlsSocket);
     let settled = false;
     const finish = (error?: Error): void => {
       if (settled) return;
@@ -84,6 +85,46 @@ export function handshake(socket: Socket, options: HandshakeOptions): Promise<TL
     tlsSocket.once('secureConnect', onSecure);
     tlsSocket.on('error', onError);
     tlsSocket.once('close', onClose);
+  });
+}
+
+/** TLS sockets on which a session ticket (the 'session' event) has arrived. */
+const ticketed = new WeakSet<TLSSocket>();
+
+/**
+ * Notes the arrival of session tickets. The listener must be there before the handshake ends:
+ * Node only asks OpenSSL for the tickets once a 'session' listener exists. The tickets are
+ * never used to resume (a resumed session would hide the certificate).
+ */
+function watchTickets(socket: TLSSocket): void {
+  socket.once('session', () => ticketed.add(socket));
+}
+
+/**
+ * Resolves once the server's TLS 1.3 NewSessionTicket has arrived, after `maxWaitMs`, or when
+ * the socket closes; at once for TLS 1.2 and below (their ticket is part of the handshake).
+ *
+ * Why: the server sends the ticket after our Finished, and it sits unacknowledged while our
+ * kernel delays the ACK (40 ms on Linux). A command sent before the ticket arrives makes the
+ * server's reply wait behind it (Nagle), for the whole ACK delay; a command sent after carries
+ * the ACK itself. A server that sends no ticket costs at most `maxWaitMs`.
+ */
+export function awaitSessionTicket(socket: TLSSocket, maxWaitMs: number): Promise<void> {
+  if (ticketed.has(socket) || socket.destroyed || socket.getProtocol() !== 'TLSv1.3') {
+    return Promise.resolve();
+  }
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.off('session', done);
+      socket.off('close', done);
+      // Not from inside the 'session' event: OpenSSL is still reading then, and a command
+      // written from there had its reply lost.
+      setImmediate(resolve);
+    };
+    const timer = setTimeout(done, maxWaitMs);
+    socket.once('session', done);
+    socket.once('close', done);
   });
 }
 
