@@ -238,9 +238,26 @@ function internalReason(
   return null;
 }
 
+/**
+ * Dialects whose transmission type alone says whether TLS was used: they write ESMTPS (or
+ * esmtps) on every TLS session, so a plain ESMTP beside a TLS comment contradicts itself.
+ */
+const TRANSMISSION_MARKS_TLS: ReadonlySet<string> = new Set(['postfix', 'exim']);
+
 /** Applies the receiver's dialect: where it always records TLS, silence means no TLS. */
 function finishEvidence(hop: Hop): void {
   const evidence: TlsEvidence = hop.evidence;
+  const plain = hop.with !== null && /^(?:e?smtpa?|lmtpa?)$/i.test(transmissionCore(hop.with));
+  if (evidence.state === 'stated' && plain && TRANSMISSION_MARKS_TLS.has(hop.recorder.id)) {
+    // A TLS comment the server itself would not have written with this transmission type:
+    // most likely text the sender put in (a forged field), so it proves nothing either way.
+    hop.notes.push(`Note: the TLS comment contradicts "with ${hop.with}", which ` +
+      `${hop.recorder.name} writes only without TLS; the field may be forged`);
+    // The claimed details go with the claim; the raw markers stay for the reader.
+    Object.assign(evidence, { state: 'none', protocol: null, cipher: null, bits: null,
+      keyExchange: null, verify: null });
+    return;
+  }
   if (evidence.state === 'none' && hop.recorder.recordsTls === 'always') {
     evidence.state = 'stated-absent';
     evidence.markers = [...evidence.markers, `no TLS marker from ${hop.recorder.name}`];
