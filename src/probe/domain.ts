@@ -30,7 +30,16 @@ export async function probeDomain(
   const exchanges = await Promise.all(
     plan.exchanges.map((exchange) => probeExchange(exchange, options)),
   );
-  const { verdict, detail } = judgeDomain(plan.outcome, exchanges, plan.error);
+  let { verdict, detail } = judgeDomain(plan.outcome, exchanges, plan.error);
+  const flags = [...plan.flags];
+  const skippedV6 = options.ipv6 === false &&
+    plan.exchanges.some((e) => e.addresses.some((a) => a.family === 6));
+  if (skippedV6) flags.push('ipv6-skipped');
+  // The hosts do have addresses: only IPv6 ones, which the caller chose not to probe.
+  if (skippedV6 && exchanges.every((e) => e.hosts.length === 0)) {
+    verdict = 'error';
+    detail = 'Every MX address is IPv6, and IPv6 was not probed (--no-ipv6): nothing checked.';
+  }
   return {
     schema: SCAN_SCHEMA,
     domain: plan.domain,
@@ -42,7 +51,7 @@ export async function probeDomain(
       resolver: options.resolver.server,
       ...(plan.error ? { error: plan.error } : {}),
     },
-    flags: [...plan.flags],
+    flags,
     exchanges,
     durationMs: performance.now() - started,
   };

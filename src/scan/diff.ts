@@ -298,7 +298,7 @@ export const CHANGE_RULES: ChangeRule[] = [
     const soon = (days: number): boolean => days <= context.expiryDays;
     if (!soon(old.daysToExpiry) && soon(now.daysToExpiry)) {
       return change('certificate-expiring', 'worse',
-        `${label(now)}: certificate expires in ${now.daysToExpiry} days (${now.validTo ?? '?'})`,
+        `${label(now)}: certificate ${expiryText(now.daysToExpiry)} (${now.validTo ?? '?'})`,
         old.daysToExpiry, now.daysToExpiry);
     }
     if (soon(old.daysToExpiry) && !soon(now.daysToExpiry)) {
@@ -392,6 +392,12 @@ export const CHANGE_RULES: ChangeRule[] = [
     },
   },
 ];
+
+/** "expires in 5 days", or "expired 3 days ago" once the date has passed. */
+function expiryText(days: number): string {
+  if (days < 0) return `expired ${-days} day${days === -1 ? '' : 's'} ago`;
+  return `expires in ${days} day${days === 1 ? '' : 's'}`;
+}
 
 /** The snapshot's policy result, when it is one (runs from other versions may differ). */
 function policyOf(snapshot: DomainSnapshot): PolicyResult | undefined {

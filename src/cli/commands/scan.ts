@@ -277,7 +277,9 @@ function wholeNumber(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const number = typeof value === 'number' ? value : Number(value);
   if (!Number.isInteger(number)) {
-    throw new UsageError(`Cannot use --${name} "${String(value)}": not a whole number`);
+    // yargs has already turned a non-number into NaN, so the text typed is gone.
+    const shown = Number.isNaN(number) ? '' : ` "${String(value)}"`;
+    throw new UsageError(`Cannot use --${name}${shown}: not a whole number`);
   }
   return number;
 }

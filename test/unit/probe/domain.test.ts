@@ -44,6 +44,8 @@ beforeAll(async () => {
       'noaddr.test': { MX: [{ preference: 10, exchange: 'gone.noaddr.test' }] },
       'gone.noaddr.test': { TXT: [['nothing here']] },
       'broken.test': { servfail: true },
+      'v6only.test': { MX: [{ preference: 10, exchange: 'mx.v6only.test' }] },
+      'mx.v6only.test': { AAAA: ['::1'] },
     },
   });
   resolver = createResolver({ server: dns.address, timeoutMs: 2000 });
@@ -75,6 +77,14 @@ describe('probeDomain', () => {
   it('leaves IPv6 out when asked', async () => {
     const result = await probeDomain('good.test', { ...base(), ipv6: false });
     expect(result.exchanges[0]?.hosts.map((h) => h.address)).toEqual(['127.0.2.1']);
+  });
+
+  it('says so when --no-ipv6 leaves an IPv6-only MX unprobed, not "no address"', async () => {
+    const result = await probeDomain('v6only.test', { ...base(), ipv6: false });
+    expect(result.verdict).toBe('error');
+    expect(result.flags).toContain('ipv6-skipped');
+    expect(result.detail).toContain('IPv6');
+    expect(result.exchanges[0]?.hosts).toEqual([]);
   });
 
   it('calls a domain with one plaintext MX and one TLS MX partial', async () => {

@@ -149,6 +149,13 @@ describe('diffDomain', () => {
     expect(compare(rateLimited, { hosts: [{}] }).worse).toEqual([]);
   });
 
+  it('words a certificate past its date as expired, not as expiring in negative days', () => {
+    const diff = compare({ hosts: [{ daysToExpiry: 60 }] }, { hosts: [{ daysToExpiry: -3 }] });
+    const message = diff.worse.find((c) => c.kind === 'certificate-expiring')?.message ?? '';
+    expect(message).toContain('expired 3 days ago');
+    expect(message).not.toContain('-3');
+  });
+
   it('takes extra rules, e.g. policy findings', () => {
     const before = { ...snapshotOf(domainResult('p.test')), policy: { mode: 'enforce' } };
     const after = { ...snapshotOf(domainResult('p.test')), policy: { mode: 'testing' } };
