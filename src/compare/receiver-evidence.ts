@@ -81,7 +81,10 @@ export function summariseReceiver(
   else if (standings.includes('temporary')) state = 'temporary';
   else state = 'unreachable';
 
-  const tls = hosts.find((h) => h.outcome === 'tls')?.tls;
+  // Of several TLS addresses, the one whose certificate fails speaks for them all: "verified"
+  // must be true of every address, not of the first.
+  const sessions = hosts.flatMap((h) => (h.outcome === 'tls' && h.tls ? [h.tls] : []));
+  const tls = sessions.find((t) => t.certificate.summary !== 'verified') ?? sessions[0];
   const certificate = state === 'offers-tls' ? (tls?.certificate.summary ?? null) : null;
   return {
     ...base,

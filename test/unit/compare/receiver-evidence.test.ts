@@ -46,6 +46,14 @@ describe('summariseReceiver', () => {
     expect(evidence.detail).toMatch(/opportunistic senders use it anyway/);
   });
 
+  it('does not call the certificate verified when one of the TLS addresses fails it', () => {
+    const evidence = summarise([host('127.0.50.1', 'tls'),
+      host('127.0.50.2', 'tls', false, 'untrusted')]);
+    expect(evidence.state).toBe('offers-tls');
+    expect(evidence.certificate).toBe('untrusted');
+    expect(evidence.detail).not.toContain('certificate verified');
+  });
+
   it('names a receiver without STARTTLS, and one whose handshake fails', () => {
     expect(summarise([host('127.0.50.9', 'starttls-not-offered')]).state).toBe('no-starttls');
     expect(summarise([host('127.0.50.9', 'handshake-failed')]).state).toBe('handshake-failed');
