@@ -29,14 +29,18 @@ interface Attempt {
 export async function probeHost(target: HostTarget, options: HostProbeOptions = {}):
 Promise<HostResult> {
   const started = performance.now();
-  const first = await attempt(target, options, DEFAULT_PROFILE);
+  const closings: Promise<void>[] = [];
+  const first = await attempt(target, options, DEFAULT_PROFILE, closings);
   let result = first.result;
   const retry = first.failure?.legacyMayHelp && options.legacyRetry !== false;
   if (retry && !options.signal?.aborted) {
-    const second = await attempt(target, options, LEGACY_PROFILE);
+    // One connection at a time to the address: the first must be gone before the retry.
+    await Promise.all(closings);
+    const second = await attempt(target, options, LEGACY_PROFILE, closings);
     result = mergeLegacy(first, second);
   }
   result.timings.total = performance.now() - started;
+  options.onClosing?.(Promise.all(closings).then(() => undefined));
   return result;
 }
 
@@ -83,8 +87,8 @@ function defaultFailureText(failure: HandshakeFailure, tls: TlsSession): string 
 }
 
 /** One session from connect to QUIT with `profile` for the handshake. */
-async function attempt(target: HostTarget, options: HostProbeOptions, profile: TlsProfile):
-Promise<Attempt> {
+async function attempt(target: HostTarget, options: HostProbeOptions, profile: TlsProfile,
+  closings: Promise<void>[]): Promise<Attempt> {
   const started = performance.now();
   const session = new SmtpSession(target, {
     ...(options.helo === undefined ? {} : { helo: options.helo }),
@@ -141,7 +145,11 @@ Promise<Attempt> {
   // QUIT only where the server is still in step with us; after a timeout or a broken reply
   // waiting for a 221 would only add the QUIT wait to every hostile host.
   const inStep = result.error === undefined || result.error.code === 'MXTLS_SMTP_REPLY';
-  if (inStep) await session.quit();
+  // The goodbye may finish in the background when the caller takes care of the closing; a
+  // transcript must still show the 221.
+  const background = options.onClosing !== undefined && !session.transcript;
+  if (inStep && background) closings.push(session.quitInBackground());
+  else if (inStep) await session.quit();
   else session.close();
   result.timings = { ...session.timings, total: performance.now() - started };
   if (session.transcript) result.transcript = session.transcript;

@@ -52,6 +52,13 @@ export interface HostProbeOptions {
   /** Clock, for tests. Default Date.now. */
   now?: () => number;
   signal?: AbortSignal;
+  /**
+   * When given, the probe returns as soon as QUIT is sent and hands this callback a promise
+   * that settles once every connection of the probe is closed (after the 221, at most 2 s);
+   * a caller that limits connections per address holds its slot until then. Without it (the
+   * default), and whenever a transcript is asked for, the probe waits for the 221 itself.
+   */
+  onClosing?: (closed: Promise<void>) => void;
 }
 
 export interface DomainProbeOptions extends HostProbeOptions {

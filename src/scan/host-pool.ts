@@ -37,6 +37,11 @@ export interface HostPoolStats {
 export interface HostPool {
   probeHost: ProbeHostFn;
   stats(): HostPoolStats;
+  /**
+   * Settles once every connection the pool opened so far is closed. A result is handed out
+   * as soon as QUIT is sent, so a run awaits this before it counts as finished.
+   */
+  settled(): Promise<void>;
 }
 
 /** Connections at once to one address unless `perAddress` says otherwise. */
@@ -67,6 +72,7 @@ export function createHostPool(options: HostPoolOptions): HostPool {
   const providerLimits = new Map<string, LimitFunction>();
   let probes = 0;
   let shared = 0;
+  const closing = new Set<Promise<void>>();
 
   function limiter(map: Map<string, LimitFunction>, key: string, size: number): LimitFunction {
     let limit = map.get(key);
@@ -89,12 +95,28 @@ export function createHostPool(options: HostPoolOptions): HostPool {
     const byProvider = limiter(providerLimits, providerOf(target.host), perProvider);
     // The address slot is taken first: a task waiting for its provider then holds only a slot
     // of its own address, which no other task could have used anyway.
-    const promise = byAddress(() =>
-      byProvider(async () => {
-        probes += 1;
-        return withoutTranscript(await options.probeHost(target, probeOptions));
-      }),
-    );
+    // The result is handed out as soon as the probe has it, but both slots stay taken until
+    // its connections are closed, so that the goodbye of one probe never overlaps the next.
+    const promise = new Promise<HostResult>((resolve, reject) => {
+      void byAddress(() =>
+        byProvider(async () => {
+          probes += 1;
+          let closed: Promise<void> = Promise.resolve();
+          const onClosing = (connections: Promise<void>): void => {
+            closed = connections;
+            closing.add(connections);
+            void connections.finally(() => closing.delete(connections));
+          };
+          try {
+            resolve(withoutTranscript(await options.probeHost(target,
+              { ...probeOptions, onClosing })));
+          } catch (error) {
+            reject(error);
+          }
+          await closed;
+        }),
+      );
+    });
     results.set(key, promise);
     return promise;
   }
@@ -102,6 +124,9 @@ export function createHostPool(options: HostPoolOptions): HostPool {
   return {
     probeHost,
     stats: () => ({ probes, shared, entries: results.size }),
+    settled: async () => {
+      await Promise.all(closing);
+    },
   };
 }
 

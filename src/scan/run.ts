@@ -150,9 +150,12 @@ export async function runScan(options: RunScanOptions): Promise<RunScanOutcome> 
       await options.onResult?.(result);
     }
   } catch (error) {
+    await pool.settled();
     await writer?.close();
     throw error;
   }
+  // The last goodbyes (each bounded by the QUIT wait) end before the run does.
+  await pool.settled();
 
   const outcome = {
     summary: summary.summary(),
