@@ -203,13 +203,20 @@ export function domainProber(
   const policies = argv.policies !== false;
   const versions = argv.versions === true;
   return async (domain, options) => {
+    // The policy records do not depend on the probe: ask for them while it runs, so that
+    // the policy check after it finds their answers waiting.
+    const resolver = policies ? sharingResolver(options.resolver) : options.resolver;
+    if (policies) {
+      void Promise.allSettled(POLICY_RECORDS.map((prefix) =>
+        resolver.query(`${prefix}.${domain}`, 'TXT')));
+    }
     const result = await probeDomain(domain, options);
     // A domain that does not exist or takes no mail has no policy worth a lookup.
     if (!policies || result.verdict === 'not-found' || result.verdict === 'no-mail') {
       return withoutCertificateBytes(result);
     }
     const policy = await checkPolicies(domain, {
-      resolver: options.resolver,
+      resolver,
       probe: result,
       versions: versions
         ? { ...(options.helo ? { helo: options.helo } : {}), timeouts: options.timeouts }
@@ -218,6 +225,29 @@ export function domainProber(
       ...(options.signal ? { signal: options.signal } : {}),
     });
     return { ...withoutCertificateBytes(result), policy };
+  };
+}
+
+/** The TXT records of MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) under a domain. */
+const POLICY_RECORDS = ['_mta-sts', '_smtp._tls'] as const;
+
+/**
+ * A resolver for one domain's checks that asks each question once and hands every later
+ * asker the same answer (or the same failure), so a lookup started early is not repeated.
+ */
+function sharingResolver(resolver: Resolver): Resolver {
+  const answers = new Map<string, ReturnType<Resolver['query']>>();
+  return {
+    server: resolver.server,
+    query(name, type) {
+      const key = `${type} ${name.toLowerCase()}`;
+      let answer = answers.get(key);
+      if (answer === undefined) {
+        answer = resolver.query(name, type);
+        answers.set(key, answer);
+      }
+      return answer;
+    },
   };
 }
 
