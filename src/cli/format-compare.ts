@@ -28,6 +28,13 @@ const FOUND_BY: Readonly<Record<NonNullable<ReceiverEvidence['foundBy']>, string
   'partner-mx': 'the partner\'s MX',
 };
 
+/** The hand-offs that count are those from the partner's outbound hop on; say so if fewer. */
+function counted(result: CompareResult): string {
+  const provider = result.summary.providerHops;
+  return provider < result.message.handoffs
+    ? `, ${provider} from the partner's outbound hop on` : '';
+}
+
 /** Returns the lines of the report. */
 export function formatCompare(result: CompareResult): string[] {
   const lines: string[] = [];
@@ -35,7 +42,7 @@ export function formatCompare(result: CompareResult): string[] {
   lines.push(`Compare for ${result.domain}`);
   lines.push(`  message:  travelled ${formatDate(message.firstDate)} to ` +
     `${formatDate(message.lastDate)} (${count(message.hops, 'hop')}, ` +
-    `${count(message.handoffs, 'hand-off')})`);
+    `${count(message.handoffs, 'hand-off')}${counted(result)})`);
   if (probe.source === 'live') {
     lines.push(`  probes:   made now, ${formatDate(probe.oldestCheckedAt)}, ` +
       `resolver ${probe.resolver ?? '?'}`);

@@ -217,7 +217,10 @@ function summarise(hops: CompareHop[]): CompareSummary {
       `unencrypted: ${unencrypted.map((n) => `hop ${n}`).join(', ')}`;
   }
   if (cannotTell.length > 0) {
-    text += `; cannot tell for ${cannotTell.map((n) => `hop ${n}`).join(', ')}`;
+    // An unencrypted hop can still leave open which side lacked TLS.
+    const which = cannotTell.every((n) => unencrypted.includes(n))
+      ? 'which side lacked TLS cannot be told for' : 'cannot tell for';
+    text += `; ${which} ${cannotTell.map((n) => `hop ${n}`).join(', ')}`;
   }
   return { providerHops: provider.length, unencryptedHops: unencrypted, cannotTellHops: cannotTell,
     text };
