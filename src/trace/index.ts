@@ -13,6 +13,7 @@
  * rules live in tls-markers.ts, the server dialects in recorders.ts, providers that span
  * several domains in organisations.ts.
  */
+import { InputError } from '../errors.js';
 import { readTraceFields } from './header-fields.js';
 import { parseReceived } from './received-field.js';
 import { analyzeTrace } from './analyze-trace.js';
@@ -21,9 +22,15 @@ import type { Trace, TraceOptions } from './types.js';
 /**
  * Parses a whole message or its headers alone and returns its trace: hops oldest first, the
  * hand-offs between organisations, a summary, warnings and what was skipped. Never throws on
- * bad input (problems become warnings), except UsageError for an invalid `internalNetworks`.
+ * bad input (problems become warnings), except UsageError for an invalid `internalNetworks`
+ * and InputError for something that is not text at all.
  */
 export function parseMessage(text: string | Buffer, options: TraceOptions = {}): Trace {
+  // The one input that is a caller's mistake rather than a bad message.
+  if (typeof text !== 'string' && !Buffer.isBuffer(text)) {
+    throw new InputError(`Cannot trace a message given as ${typeof text}: pass a string or ` +
+      'a Buffer');
+  }
   const read = readTraceFields(text, {
     maxHeaderBytes: options.maxHeaderBytes,
     maxReceivedFields: options.maxReceivedFields,

@@ -136,3 +136,12 @@ describe('hostile input', () => {
     expect(bodyOnly.summary.text).toBe('No Received fields: nothing to trace');
   });
 });
+
+describe('parseMessage called with something that is not text', () => {
+  it('throws an InputError, not a TypeError', async () => {
+    const { InputError } = await import('../../../src/errors.js');
+    for (const value of [null, undefined, 42, {}]) {
+      expect(() => parseMessage(value as never)).toThrow(InputError);
+    }
+  });
+});
