@@ -12,12 +12,14 @@ import { probeHost } from './host.js';
 import type { DomainProbeOptions, HostProbeOptions } from './options.js';
 import { SCAN_SCHEMA, type DomainResult, type ExchangeResult } from './types.js';
 import { judgeDomain } from './verdict.js';
+import { toDomainName } from '../dns/domain-name.js';
 
 const SMTP_PORT = 25;
 
 /**
  * Probes every MX address of `domain` and judges the domain. Never rejects for anything DNS
- * or a server does: lookup failures and refusals are in the result.
+ * or a server does: lookup failures and refusals are in the result. Rejects with InputError
+ * for a `domain` that is not a domain name (nothing is asked of DNS then).
  */
 export async function probeDomain(
   domain: string,
@@ -26,7 +28,7 @@ export async function probeDomain(
   const now = options.now ?? Date.now;
   const checkedAt = new Date(now()).toISOString();
   const started = performance.now();
-  const plan = await resolveMailHosts(domain, options.resolver);
+  const plan = await resolveMailHosts(toDomainName(domain), options.resolver);
   const exchanges = await Promise.all(
     plan.exchanges.map((exchange) => probeExchange(exchange, options)),
   );

@@ -4,8 +4,8 @@
  * `no-mail`, 1 otherwise, 2 for usage or input errors.
  */
 import { readFile } from 'node:fs/promises';
-import { domainToASCII } from 'node:url';
 import type { Argv } from 'yargs';
+import { toDomainName } from '../../dns/domain-name.js';
 import { createResolver } from '../../dns/resolver.js';
 import type { Resolver } from '../../dns/types.js';
 import { InputError, MxtlsError, sanitize, UsageError } from '../../errors.js';
@@ -70,15 +70,12 @@ export function scanDomains(argv: Record<string, unknown>): string[] {
   const raw = argv.domains;
   const list = Array.isArray(raw) ? raw.map(String) : raw === undefined ? [] : [String(raw)];
   return list.map((name) => {
-    const ascii = domainToASCII(name.trim().replace(/\.$/, '')).toLowerCase();
-    const valid = ascii.length > 0 && ascii.length <= 253 &&
-      ascii.split('.').every((label) => /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/.test(label));
-    if (!valid) throw new UsageError(`Cannot scan "${name}": not a domain name`);
-    // A top-level label of digits only is an IPv4 address: an address has no MX to look up.
-    if (/^\d+$/.test(ascii.split('.').pop() ?? '')) {
-      throw new UsageError(`Cannot scan "${name}": an IP address, not a domain name`);
+    try {
+      return toDomainName(name);
+    } catch (error) {
+      // On the command line a bad name is a usage error, like any bad argument.
+      throw new UsageError(error instanceof Error ? error.message : String(error));
     }
-    return ascii;
   });
 }
 

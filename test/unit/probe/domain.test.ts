@@ -170,3 +170,13 @@ HostResult {
   return { ...target, outcome, temporary, detail: outcome, starttls: 'unknown',
     timings: { total: 0 } };
 }
+
+describe('probeDomain input', () => {
+  it('rejects a name that is not a domain before asking DNS', async () => {
+    const asked = dns.queries.length;
+    for (const name of ['not a domain', '127.0.2.1', '']) {
+      await expect(probeDomain(name, base())).rejects.toThrow(/Cannot scan/);
+    }
+    expect(dns.queries.length).toBe(asked);
+  });
+});
