@@ -5,7 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { domainToASCII } from 'node:url';
+import { toDomainName } from '../dns/domain-name.js';
 import { InputError } from '../errors.js';
 
 /** Why a line of a list was skipped. */
@@ -33,24 +33,16 @@ export interface DomainListOptions {
 /** Longest line the reader accepts; longer lines are reported as invalid, not parsed. */
 const MAX_LINE = 4096;
 
-const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-
 /**
  * Turns a name as written into its normal form: A-labels, lower case, no trailing dot.
- * Returns undefined when it is not a usable mail domain (at least two labels, LDH only).
+ * Returns undefined when it is not a usable mail domain (the rule of `toDomainName`).
  */
 export function normalizeDomain(input: string): string | undefined {
-  let name = input.trim();
-  if (name.endsWith('.')) name = name.slice(0, -1);
-  if (name === '' || name.length > 253) return undefined;
-  const ascii = domainToASCII(name).toLowerCase();
-  if (ascii === '' || ascii.length > 253) return undefined;
-  const labels = ascii.split('.');
-  if (labels.length < 2) return undefined;
-  if (!labels.every((label) => LABEL.test(label))) return undefined;
-  // An all-numeric last label would make an IPv4 address look like a domain.
-  if (/^[0-9]+$/.test(labels[labels.length - 1] ?? '')) return undefined;
-  return ascii;
+  try {
+    return toDomainName(input);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Splits one CSV record into fields (RFC 4180 quoting; no fields spanning lines). */
