@@ -54,7 +54,8 @@ describe.skipIf(!run)('checkPolicies on the lab zones', () => {
     expiredPostfix = await startPostfix({ addresses: ['127.0.40.15'],
       hostname: 'mx.expired.test', tls: { chainFile: expired.chainFile,
         keyFile: expired.keyFile } });
-    https = await startHttpsLab({ key: web.keyPem, cert: web.chainPem, responses: {
+    // Port 443, where a real sender (and `mxtls scan`, which has no port flag for it) looks.
+    https = await startHttpsLab({ port: 443, key: web.keyPem, cert: web.chainPem, responses: {
       'mta-sts.good.test': { body: policy('enforce', '*.good.test') },
       'mta-sts.expired.test': { body: policy('enforce', 'mx.expired.test') },
       'mta-sts.uncovered.test': { body: policy('enforce', '*.elsewhere.test') },
@@ -97,6 +98,37 @@ describe.skipIf(!run)('checkPolicies on the lab zones', () => {
     results.set(domain, result);
     return result;
   }
+
+  it('mxtls scan reports each outcome in its table and JSON, as a user runs it', async () => {
+    const { main } = await import('../../src/cli/main.js');
+    const { bufferIo } = await import('../helpers/buffer-io.js');
+    const domains = ['good.test', 'bad.test', 'none.good.test', 'plain.test', 'expired.test',
+      'uncovered.test'];
+    const flags = ['--resolver', lab.resolver, '--ca-file', ca.certFile, '--no-ipv6',
+      '--helo', 'client.mxtls.test'];
+    const json = bufferIo();
+    const code = await main(['scan', ...domains, ...flags, '--json'], json.io);
+    // bad.test's DANE and the enforced policies over a bad MX fail the exit code.
+    expect(code).toBe(1);
+    const byDomain = new Map(json.out().trim().split('\n').map((line) => {
+      const result = JSON.parse(line) as { domain: string; policy: PolicyResult };
+      return [result.domain, result.policy] as const;
+    }));
+    expect(byDomain.get('good.test')?.dane.outcome).toBe('match');
+    expect(byDomain.get('good.test')?.mtaSts.verdict).toBe('ok');
+    expect(byDomain.get('bad.test')?.dane.outcome).toBe('no-match');
+    expect(byDomain.get('none.good.test')?.dane.outcome).toBe('no-tlsa');
+    expect(byDomain.get('plain.test')?.dane.outcome).toBe('not-applicable');
+    expect(byDomain.get('expired.test')?.mtaSts.verdict).toBe('certificate-refused');
+    expect(byDomain.get('uncovered.test')?.mtaSts.verdict).toBe('mx-not-covered');
+
+    const table = bufferIo();
+    await main(['scan', 'good.test', 'bad.test', ...flags], table.io);
+    const rows = table.out().trim().split('\n');
+    expect(rows[0]).toMatch(/MTA-STS\s+DANE$/);
+    expect(rows.find((r) => r.startsWith('good.test'))).toMatch(/enforce\s+match$/);
+    expect(rows.find((r) => r.startsWith('bad.test'))).toMatch(/no-match$/);
+  });
 
   it('good.test: TLSA matches, the enforce policy covers the MX, TLS-RPT present', async () => {
     const result = await scan('good.test');
