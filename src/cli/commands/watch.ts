@@ -4,9 +4,7 @@
  * when something got worse. `--once` runs one scan now and exits, for cron or a systemd timer.
  */
 import type { Argv } from 'yargs';
-import { createResolver } from '../../dns/resolver.js';
 import { UsageError } from '../../errors.js';
-import type { DomainProbeOptions } from '../../probe/options.js';
 import { runScan } from '../../scan/run.js';
 import { checkCronPattern, createWatcher, type Scheduler } from '../../scan/watch.js';
 import { openDomainList } from '../../scan/domain-list.js';
@@ -15,11 +13,8 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { writeLine, type CliIo } from '../io.js';
 import type { CliCommand } from '../main.js';
 import { bulkScanOptions, bulkScanSettings, DEFAULT_RESULTS_DIR } from '../scan-bulk.js';
-import { domainProber, optionalString, scanProbeOptions } from './scan.js';
+import { domainProber, scanProbeOptions } from './scan.js';
 import { checkFlags, probeFlags } from '../probe-flags.js';
-
-/** DNS answers kept by the resolver of a watch run: MX hosts repeat across many domains. */
-const RESOLVER_CACHE_SIZE = 10_000;
 
 /** The watch command; `scheduler` is replaced by tests. */
 export function watchCommandWith(scheduler?: Scheduler): CliCommand {
@@ -71,7 +66,7 @@ async function runWatch(
     throw new UsageError('Cannot watch with --resume: use mxtls scan --resume for a stopped run');
   }
   const notifyUrl = argv.notify === undefined ? undefined : checkUrl(String(argv.notify));
-  const settings = bulkScanSettings(argv, await probeOptions(argv, io));
+  const settings = bulkScanSettings(argv, await scanProbeOptions(argv, io));
   const dir = settings.out ?? DEFAULT_RESULTS_DIR;
   const file = settings.file as string;
   const log = (line: string): void => writeLine(io.stderr, `mxtls watch: ${stamp()} ${line}`);
@@ -125,13 +120,6 @@ async function runWatch(
   return EXIT.interrupted;
 }
 
-// The probe options of `mxtls scan` (the flags watch does not define take their defaults),
-// with a caching resolver: the same MX hosts are looked up for many domains.
-async function probeOptions(argv: Record<string, unknown>, io: CliIo): Promise<DomainProbeOptions> {
-  const options = await scanProbeOptions(argv, io);
-  const server = optionalString(argv, 'resolver');
-  return { ...options, resolver: createResolver({ server, cacheSize: RESOLVER_CACHE_SIZE }) };
-}
 
 function checkUrl(url: string): string {
   try {
