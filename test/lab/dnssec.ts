@@ -113,12 +113,15 @@ export async function startDnssecLab(options: DnssecLabOptions): Promise<DnssecL
       unboundConfig(dir, resolverAddress, authAddress, options.zones, keys));
     children.push(startDaemon('unbound', ['-d', '-c', join(dir, 'unbound.conf')],
       join(dir, 'unbound.out')));
-    await waitForResolver(resolverAddress, options.zones[0]?.name ?? 'test', children[1]);
+    await waitForUnbound(resolverAddress, options.zones[0]?.name ?? 'test', children[1],
+      'answer');
     // Unbound fetches each zone's keys on first use; doing that here, before any test asks,
     // keeps a slow first key fetch on a loaded machine from turning into a cached failure.
     for (const zone of options.zones) {
       const trust = zone.trust ?? (zone.signed === false ? 'none' : 'valid');
-      if (trust === 'valid') await waitForValidation(resolverAddress, zone.name, children[1]);
+      if (trust === 'valid') {
+        await waitForUnbound(resolverAddress, zone.name, children[1], 'validation');
+      }
     }
     return { resolver: `${resolverAddress}:53`, auth: `${authAddress}:53`, keys, dir, logs,
       stop };
@@ -283,32 +286,28 @@ async function waitForKeys(
   throw new Error(`Knot published no DNSKEY for ${zone} within ${START_TIMEOUT_MS} ms`);
 }
 
-async function waitForResolver(
+/**
+ * Polls Unbound with a SOA query for `zone` until it is `wanted`: any status in kdig's output
+ * means it answers, the AD flag that it validates the zone.
+ */
+async function waitForUnbound(
   server: string,
   zone: string,
   child: ChildProcess | undefined,
+  wanted: 'answer' | 'validation',
 ): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child && child.exitCode !== null) throw new Error(`unbound exited with ${child.exitCode}`);
-    if (/status: \w+/.test(kdig(server, zone, 'SOA'))) return;
+    const ready = wanted === 'answer'
+      ? /status: \w+/.test(kdig(server, zone, 'SOA'))
+      : /flags:[^;]*\bad\b/i.test(kdig(server, zone, 'SOA', ['+dnssec']));
+    if (ready) return;
     await sleep(POLL_MS);
   }
-  throw new Error(`Unbound did not answer within ${START_TIMEOUT_MS} ms`);
-}
-
-async function waitForValidation(
-  server: string,
-  zone: string,
-  child: ChildProcess | undefined,
-): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`unbound exited with ${child.exitCode}`);
-    if (/flags:[^;]*\bad\b/i.test(kdig(server, zone, 'SOA', ['+dnssec']))) return;
-    await sleep(POLL_MS);
-  }
-  throw new Error(`Unbound did not validate ${zone} within ${START_TIMEOUT_MS} ms`);
+  throw new Error(wanted === 'answer'
+    ? `Unbound did not answer within ${START_TIMEOUT_MS} ms`
+    : `Unbound did not validate ${zone} within ${START_TIMEOUT_MS} ms`);
 }
 
 function sleep(ms: number): Promise<void> {
